@@ -1,0 +1,1 @@
+"""Bilingual (es/en) assistant for INM resident procedures: catalogue, matching, replies, channels."""

@@ -1,0 +1,1 @@
+"""Thin adapters that turn a channel's messages into Assistant calls (terminal, Telegram, later WhatsApp)."""

@@ -1,0 +1,125 @@
+"""Command line: `python -m bot [run|chat|ask|check|unanswered]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .catalogue import KnowledgeError, load_catalogue
+from .config import ConfigError, Settings
+from .engine import Engine
+from .storage import Repository, StorageError
+from .texts import Texts, TextsError
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat")
+    sub.add_parser("chat", help="talk to the assistant in the terminal")
+    ask = sub.add_parser("ask", help="answer TEXT, or each line of standard input")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("--lang", choices=("es", "en"), help="answer in this language instead of the detected one")
+    ask.add_argument("text", nargs="*", help="the question (default: read lines from standard input)")
+    sub.add_parser("check", help="validate the knowledge files and warn about placeholders")
+    unanswered = sub.add_parser("unanswered", help="the questions the bot could not match, most frequent first")
+    unanswered.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level, logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, which holds the token
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        setup_logging(settings.log_level)
+        command = args.command or "run"
+        if command == "check":
+            return check(settings)
+        if command == "ask":
+            return ask(settings, args)
+        if command == "unanswered":
+            return asyncio.run(unanswered(settings, args.limit))
+        if command == "chat" or not settings.telegram_bot_token:
+            return asyncio.run(chat(settings))
+        from .channels.telegram.app import run_telegram
+        return run_telegram(settings)
+    except (KnowledgeError, TextsError, ConfigError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def check(settings: Settings) -> int:
+    """Validate knowledge and texts; exit 1 on any error, 0 with warnings for placeholders still to fill."""
+    try:
+        catalogue = load_catalogue(settings.knowledge_dir)
+        Texts.load()
+    except (KnowledgeError, TextsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"ok: {len(catalogue.entries)} entries ({len(catalogue.procedures())} procedures, "
+          f"{len(catalogue.topics())} topics) in {settings.knowledge_dir}")
+    for placeholder in catalogue.placeholders:
+        print(f"warning: {placeholder.file}: {placeholder.where} is still a placeholder: {placeholder.value}")
+    if catalogue.placeholders:
+        print(f"warning: {len(catalogue.placeholders)} placeholder(s) left; users do not see them until filled in")
+    return 0
+
+
+def ask(settings: Settings, args: argparse.Namespace) -> int:
+    engine = Engine.from_directory(settings.knowledge_dir)
+    questions = [" ".join(args.text)] if args.text else (line.rstrip("\r\n") for line in sys.stdin)
+    for question in questions:
+        answer = engine.answer(question, language=args.lang)
+        if args.json:
+            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.reply.plain(), end="\n\n", flush=True)
+    return 0
+
+
+async def open_services(settings: Settings) -> tuple[Engine, Repository]:
+    engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
+    repo = await Repository.open(settings.database_path)
+    return engine, repo
+
+
+async def chat(settings: Settings) -> int:
+    from .assistant import Assistant
+    from .channels.terminal import TerminalChat
+    engine, repo = await open_services(settings)
+    try:
+        await TerminalChat(Assistant(engine, repo)).run()
+    finally:
+        await repo.close()
+    return 0
+
+
+async def unanswered(settings: Settings, limit: int) -> int:
+    if not Path(settings.database_path).exists():
+        print(f"no database at {settings.database_path} yet")
+        return 0
+    repo = await Repository.open(settings.database_path)
+    try:
+        rows = await repo.unanswered(limit=limit)
+    finally:
+        await repo.close()
+    if not rows:
+        print("no unanswered questions")
+    for row in rows:
+        print(f"{row.count:5d}  {row.last_asked[:16]}  {row.text}")
+    return 0

@@ -1,0 +1,62 @@
+"""Settings from the environment (never from code or committed files); validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from .engine import DEFAULT_KNOWLEDGE_DIR
+
+DEFAULT_DATABASE_PATH = "data/bot.sqlite3"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str | None = None
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    port: int = 8443
+    staff_chat_id: int | None = None
+    admin_user_ids: frozenset[int] = frozenset()
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731 - tiny local reader
+        webhook_url, secret = get("WEBHOOK_URL"), get("WEBHOOK_SECRET")
+        if webhook_url and not secret:
+            raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set (Telegram sends it back "
+                              "in every request, so forged updates are refused)")
+        if secret and not _SECRET_TOKEN.match(secret):
+            raise ConfigError("WEBHOOK_SECRET may only hold 1-256 letters, digits, '_' and '-'")
+        return cls(
+            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
+            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            knowledge_dir=Path(get("KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
+            webhook_url=webhook_url, webhook_secret=secret,
+            port=_int(get("PORT") or "8443", "PORT"),
+            staff_chat_id=_int(get("STAFF_CHAT_ID"), "STAFF_CHAT_ID") if get("STAFF_CHAT_ID") else None,
+            admin_user_ids=frozenset(_int(part, "ADMIN_USER_IDS")
+                                     for part in re.split(r"[,\s]+", get("ADMIN_USER_IDS") or "") if part),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def _int(value: str | None, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None

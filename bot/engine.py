@@ -1,0 +1,108 @@
+"""The channel-neutral engine: a question in, an answer out. Pure: no storage, no network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalogue import Catalogue, Entry, Kind, load_catalogue
+from .language import LanguageDetector
+from .matcher import Document, Match, Matcher, MatchKind
+from .replies import Composer, Reply, Section
+from .text import words
+from .texts import Texts
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+_ASPECT_SECTIONS = {"FEE": Section.FEES, "DEADLINE": Section.FEES, "DOCS": Section.REQUIREMENTS}
+
+
+class AnswerKind:
+    PROCEDURE = "procedure"
+    TOPIC = "topic"
+    AMBIGUOUS = "ambiguous"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    kind: str
+    intent: str | None
+    candidates: tuple[str, ...]
+    confidence: float
+    appointment: str | None
+    reply: Reply
+    unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
+
+    def as_json(self) -> dict:
+        """The stable `python -m bot ask --json` record."""
+        return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
+                "candidates": list(self.candidates), "confidence": self.confidence,
+                "appointment": self.appointment, "reply": self.reply.plain()}
+
+
+def documents(catalogue: Catalogue) -> list[Document]:
+    """What the matcher indexes: each entry's names and keywords, per language."""
+    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang]) for lang in ("es", "en")})
+            for e in catalogue.entries.values()]
+
+
+class Engine:
+    def __init__(self, catalogue: Catalogue, texts: Texts | None = None):
+        self.catalogue = catalogue
+        self.texts = texts or Texts.load()
+        self.matcher = Matcher(documents(catalogue))
+        vocabulary = {lang: {w for e in catalogue.entries.values()
+                             for phrase in (e.name.get(lang), *e.keywords[lang]) for w in words(phrase)}
+                      for lang in ("es", "en")}
+        self.detector = LanguageDetector(vocabulary)
+        self.composer = Composer(catalogue, self.texts)
+
+    @classmethod
+    def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
+        return cls(load_catalogue(Path(knowledge_dir)))
+
+    def detect_language(self, text: str, previous: str | None = None) -> str:
+        return self.detector.detect(text, previous).language
+
+    def answer(self, text: str, *, previous_language: str | None = None, language: str | None = None,
+               last_entry: str | None = None, full: bool = True, numbered: bool = False) -> Answer:
+        """Answer `text`; `last_entry` lets "how much is it?" follow up on the previous answer."""
+        text = text if isinstance(text, str) else ""
+        lang = language or self.detect_language(text, previous_language)
+        if not any(ch.isalpha() for ch in text):
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
+                                self.composer.simple(lang, "empty.body"))
+        match = self.matcher.match(text)
+        if match.kind is MatchKind.NONE and not self.matcher.analyzer.tokens(text):
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
+                lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
+        lead = next((_ASPECT_SECTIONS[a] for a in ("FEE", "DOCS", "DEADLINE") if a in match.aspects), None)
+        if match.kind is MatchKind.NONE and lead and last_entry in self.catalogue.entries:
+            entry = self.catalogue.get(last_entry)
+            return self._entry_answer(text, lang, entry, match, self.composer.section(entry, lead, lang))
+        if match.kind is MatchKind.AMBIGUOUS:
+            return self._answer(text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
+                                self.composer.ambiguous(match.candidates, lang, numbered=numbered))
+        if match.kind is MatchKind.NONE:
+            return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                self.composer.fallback(lang), unanswered=True)
+        entry = self.catalogue.get(match.entry_id)
+        return self._entry_answer(text, lang, entry, match,
+                                  self.composer.entry(entry, lang, full=full, lead=lead))
+
+    def entry_answer(self, entry_id: str, lang: str, *, full: bool) -> Reply:
+        return self.composer.entry(self.catalogue.get(entry_id), lang, full=full)
+
+    def _entry_answer(self, text: str, lang: str, entry: Entry, match: Match, reply: Reply) -> Answer:
+        kind = AnswerKind.PROCEDURE if entry.kind is Kind.PROCEDURE else AnswerKind.TOPIC
+        appointment = entry.appointment.value if entry.appointment else None
+        return self._answer(text, lang, kind, entry.id, (entry.id, *(c for c in match.candidates if c != entry.id)),
+                            max(match.confidence, 0.0), reply, appointment)
+
+    @staticmethod
+    def _answer(text: str, lang: str, kind: str, intent: str | None, candidates: tuple[str, ...],
+                confidence: float, reply: Reply, appointment: str | None = None, *, unanswered: bool = False) -> Answer:
+        return Answer(text, lang, kind, intent, candidates, round(float(confidence), 3), appointment, reply,
+                      unanswered)

@@ -1,0 +1,114 @@
+"""Fold, tokenise and canonicalise text the same way for user messages and catalogue keywords."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import snowballstemmer
+
+MAX_ANALYSED_CHARS = 1000  # a 10,000-character message is answered from its opening, like a person would
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_REPEATS = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "hola"; real double letters (ll, rr, ee) survive
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and punctuation, squeeze letters repeated three or more times."""
+    text = unicodedata.normalize("NFKD", text[:MAX_ANALYSED_CHARS])
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text)).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold(text).split()
+
+
+def _resource_lines(name: str) -> list[str]:
+    raw = resources.files("bot.resources").joinpath(name).read_text(encoding="utf-8")
+    return [line for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def load_wordlist(name: str) -> frozenset[str]:
+    return frozenset(w for line in _resource_lines(name) for w in fold(line).split())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Multi-word surfaces mapped to shared concepts, so "FM3", "temporal" and "temporary" are one term."""
+
+    entries: dict[tuple[str, ...], tuple[str, ...]]
+    longest: int
+
+    @classmethod
+    def load(cls, name: str = "lexicon.txt") -> "Lexicon":
+        entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for line in _resource_lines(name):
+            surface, _, concepts = line.partition("=")
+            key = tuple(fold(surface).split())
+            if key and concepts.strip():
+                entries[key] = tuple(concepts.split())
+        return cls(entries, max((len(k) for k in entries), default=1))
+
+    def apply(self, tokens: list[str]) -> list[str]:
+        """Replace the longest known surface at each position by its concepts (written in capitals)."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for size in range(min(self.longest, len(tokens) - i), 0, -1):
+                concepts = self.entries.get(tuple(tokens[i:i + size]))
+                if concepts:
+                    out.extend(concepts)
+                    i += size
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+
+def is_concept(token: str) -> bool:
+    return token[:1].isupper() or token.isdigit()
+
+
+_STEMMERS = {"es": snowballstemmer.stemmer("spanish"), "en": snowballstemmer.stemmer("english")}
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str, language: str) -> str:
+    return _STEMMERS[language].stemWord(token)
+
+
+_PHONETIC_RULES = (
+    (re.compile(r"ll"), "y"), (re.compile(r"c([ei])"), r"s\1"), (re.compile(r"z"), "s"),
+    (re.compile(r"v"), "b"), (re.compile(r"g([ei])"), r"j\1"), (re.compile(r"qu"), "k"),
+    (re.compile(r"c(?=[aou]|$)"), "k"), (re.compile(r"h"), ""), (re.compile(r"(.)\1"), r"\1"),
+)
+
+
+@lru_cache(maxsize=65536)
+def phonetic_key(token: str) -> str:
+    """A rough Spanish sound-alike key, so "rezidensia" and "residencia" or "bisa" and "visa" meet."""
+    for pattern, replacement in _PHONETIC_RULES:
+        token = pattern.sub(replacement, token)
+    return token
+
+
+class Analyzer:
+    """Turns text into matching terms: lexicon concepts first, stop words out, then stems."""
+
+    def __init__(self, lexicon: Lexicon | None = None, stopwords: frozenset[str] | None = None):
+        self.lexicon = lexicon or Lexicon.load()
+        self.stopwords = stopwords if stopwords is not None else (
+            load_wordlist("stopwords_es.txt") | load_wordlist("stopwords_en.txt"))
+
+    def tokens(self, text: str) -> list[str]:
+        """Concepts and content words of `text`, in order, stop words removed."""
+        return [t for t in self.lexicon.apply(words(text)) if is_concept(t) or t not in self.stopwords]
+
+    def phrase_terms(self, text: str, language: str) -> tuple[str, ...]:
+        """Terms of a catalogue phrase written in `language` (duplicates removed, order kept)."""
+        terms = [t if is_concept(t) else stem(t, language) for t in self.tokens(text)]
+        return tuple(dict.fromkeys(terms))

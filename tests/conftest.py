@@ -1,0 +1,35 @@
+"""Shared fixtures: the real catalogue and engine (built once), a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: RetryAfter.retry_after as timedelta, no deprecation warning
+
+from bot.catalogue import load_catalogue  # noqa: E402
+from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
+from bot.storage import Repository  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue(DEFAULT_KNOWLEDGE_DIR)
+
+
+@pytest.fixture(scope="session")
+def engine(catalogue):
+    return Engine(catalogue)
+
+
+@pytest_asyncio.fixture
+async def repo(tmp_path):
+    repository = await Repository.open(tmp_path / "bot.sqlite3")
+    yield repository
+    await repository.close()

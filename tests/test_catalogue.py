@@ -1,0 +1,125 @@
+"""Knowledge loading: the real catalogue is complete, and every kind of mistake is named precisely."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.catalogue import REQUIRED_IDS, Appointment, KnowledgeError, Kind, load_catalogue
+from bot.engine import DEFAULT_KNOWLEDGE_DIR
+
+from .conftest import ROOT
+
+
+def test_every_stable_id_is_present_with_the_right_appointment(catalogue):
+    assert set(REQUIRED_IDS) <= set(catalogue.entries)
+    expected = {"canje": Appointment.REQUIRED, "notificacion_cambios": Appointment.REQUIRED,
+                "visas": Appointment.NOT_REQUIRED, "regularizacion_programa_especial": Appointment.NOT_REQUIRED,
+                "permiso_salida_regreso": Appointment.UNCONFIRMED}
+    for entry_id, appointment in expected.items():
+        assert catalogue.get(entry_id).appointment is appointment
+    assert {e.id for e in catalogue.topics()} == {"citas", "oficinas", "contacto", "suscripcion"}
+
+
+def test_procedures_carry_sources_and_a_review_date(catalogue):
+    for entry in catalogue.procedures():
+        assert entry.sources, entry.id
+        assert entry.reviewed.year >= 2026, entry.id
+        assert entry.keywords["es"] and entry.keywords["en"], entry.id
+
+
+def test_firm_details_are_placeholders_until_known(catalogue):
+    fields = {p.where for p in catalogue.placeholders if p.file.endswith("firm.yaml")}
+    assert {"email", "phone"} <= fields
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
+    return target
+
+
+def _problems(path: Path) -> str:
+    with pytest.raises(KnowledgeError) as info:
+        load_catalogue(path)
+    return str(info.value)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_missing_translation_names_file_entry_and_field(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml",
+          "  en: Exchange of your resident visa for the resident card (canje)\n", "")
+    message = _problems(knowledge_copy)
+    assert "knowledge/procedures/canje.yaml: entry 'canje': 'name' is missing the 'en' translation" in message
+
+
+def test_duplicate_id_is_refused(knowledge_copy):
+    shutil.copy(knowledge_copy / "procedures" / "canje.yaml", knowledge_copy / "procedures" / "canje_copy.yaml")
+    assert "canje_copy.yaml: entry 'canje': duplicate id: already defined in knowledge/procedures/canje.yaml" \
+        in _problems(knowledge_copy)
+
+
+def test_unknown_field_is_refused(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: procedure\ncolour: blue")
+    assert "entry 'canje': unknown field 'colour'" in _problems(knowledge_copy)
+
+
+def test_bad_date_is_refused(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-11-20", "reviewed: 20/11/2026")
+    assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '20/11/2026'" \
+        in _problems(knowledge_copy)
+
+
+def test_yaml_syntax_error_gives_line_and_column(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: [procedure")
+    message = _problems(knowledge_copy)
+    assert "knowledge/procedures/canje.yaml: YAML syntax error at line" in message
+
+
+def test_bad_appointment_value_and_fee_year(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "appointment: required", "appointment: maybe")
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "year: 2026", "year: twenty")
+    message = _problems(knowledge_copy)
+    assert "'appointment' must be 'required', 'not_required' or 'unconfirmed', got 'maybe'" in message
+    assert "'fees[0].year' must be a year such as 2026, got 'twenty'" in message
+
+
+def test_related_must_name_existing_entries(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "related: [", "related: [no_such_entry, ")
+    assert "'related' names unknown entry 'no_such_entry'" in _problems(knowledge_copy)
+
+
+def test_missing_stable_entry_is_refused(knowledge_copy):
+    (knowledge_copy / "procedures" / "visas.yaml").unlink()
+    assert "missing catalogue entries: visas" in _problems(knowledge_copy)
+
+
+def _check(knowledge: Path) -> subprocess.CompletedProcess:
+    env = {"KNOWLEDGE_DIR": str(knowledge), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "bot", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_check_command_warns_about_placeholders_and_fails_on_errors(knowledge_copy):
+    ok = _check(knowledge_copy)
+    assert ok.returncode == 0, ok.stderr
+    assert "warning: knowledge/firm.yaml: email is still a placeholder" in ok.stdout
+    _edit(knowledge_copy / "topics" / "citas.yaml", "kind: topic", "kind: topic\nextra: 1")
+    broken = _check(knowledge_copy)
+    assert broken.returncode == 1
+    assert "knowledge/topics/citas.yaml: entry 'citas': unknown field 'extra'" in broken.stderr
+
+
+def test_kinds_are_consistent(catalogue):
+    for entry in catalogue.entries.values():
+        assert (entry.appointment is None) == (entry.kind is Kind.TOPIC), entry.id

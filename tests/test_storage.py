@@ -1,0 +1,75 @@
+"""The repository: WAL, ordered migrations, users, state, question log, forgetting."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.storage import Repository, migrations
+
+
+async def test_database_runs_in_wal_with_every_migration_applied(repo, tmp_path):
+    async with repo._db.execute("PRAGMA journal_mode") as cursor:
+        assert (await cursor.fetchone())[0] == "wal"
+    async with repo._db.execute("PRAGMA user_version") as cursor:
+        assert (await cursor.fetchone())[0] == len(migrations())
+
+
+async def test_reopening_keeps_data_and_does_not_reapply_migrations(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    first = await Repository.open(path)
+    user = await first.get_or_create_user(channel="telegram", external_id="42", language="en")
+    await first.set_language(user_id=user.id, language="es", chosen=True)
+    await first.close()
+    second = await Repository.open(path)
+    try:
+        again = await second.get_or_create_user(channel="telegram", external_id="42")
+        assert again.id == user.id and again.language == "es" and again.language_chosen
+    finally:
+        await second.close()
+
+
+async def test_state_and_questions_are_kept_per_user(repo):
+    ana = await repo.get_or_create_user(channel="telegram", external_id="1", display_name="Ana")
+    bob = await repo.get_or_create_user(channel="telegram", external_id="2")
+    await repo.save_state(user_id=ana.id, last_entry_id="canje", pending_choices=["s:canje:r", "contact"])
+    for text in ("tacos al pastor", "Tacos al pastor!", "clima"):
+        await repo.log_question(user_id=bob.id, text=text, language="es", kind="none", entry_id=None,
+                                candidates=[], confidence=0.1, unanswered=True)
+    await repo.log_question(user_id=ana.id, text="canje", language="es", kind="procedure", entry_id="canje",
+                            candidates=["canje"], confidence=0.9, unanswered=False)
+    state = await repo.get_state(user_id=ana.id)
+    assert state.last_entry_id == "canje" and state.pending_choices == ("s:canje:r", "contact")
+    assert (await repo.get_state(user_id=bob.id)).last_entry_id is None
+    top = await repo.unanswered(limit=5)
+    assert [(row.count, row.text) for row in top][0] == (2, "tacos al pastor")
+    assert len(top) == 2
+
+
+async def test_forgetting_a_user_deletes_their_state_and_questions(repo):
+    user = await repo.get_or_create_user(channel="telegram", external_id="7")
+    await repo.save_state(user_id=user.id, last_entry_id="visas", pending_choices=[])
+    await repo.log_question(user_id=user.id, text="x", language="es", kind="none", entry_id=None, candidates=[],
+                            confidence=0, unanswered=True)
+    await repo.forget_user(user_id=user.id)
+    assert await repo.find_user(channel="telegram", external_id="7") is None
+    assert await repo.unanswered() == []
+    assert (await repo.get_state(user_id=user.id)).last_entry_id is None
+
+
+async def test_concurrent_writers_do_not_interleave_transactions(repo):
+    async def one(i: int) -> None:
+        user = await repo.get_or_create_user(channel="telegram", external_id=str(i))
+        await repo.log_question(user_id=user.id, text=f"q{i}", language="es", kind="none", entry_id=None,
+                                candidates=[], confidence=0, unanswered=True)
+
+    await asyncio.gather(*(one(i) for i in range(50)))
+    assert await repo.count_users() == 50
+
+
+async def test_sql_like_text_is_stored_verbatim(repo):
+    user = await repo.get_or_create_user(channel="terminal", external_id="local")
+    nasty = "'; DROP TABLE users; --"
+    await repo.log_question(user_id=user.id, text=nasty, language="en", kind="none", entry_id=None,
+                            candidates=[], confidence=0, unanswered=True)
+    assert (await repo.recent_questions(user_id=user.id))[0].text == nasty
+    assert await repo.count_users() == 1
