@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from .text import Analyzer, is_concept, load_wordlist, phonetic_key, stem
 
 ASPECTS = ("FEE", "DOCS", "DEADLINE")
+OFFTOPIC = "OFFTOPIC"  # lexicon concept for things that are not immigration matters (see resources/lexicon.txt)
 
 
 class MatchKind(str, Enum):
@@ -34,12 +35,17 @@ class MatchKind(str, Enum):
 class MatchSettings:
     """Thresholds chosen on tests/data/questions_dev.tsv (see bench/tune_matching.py)."""
 
-    accept: float = 0.42          # best score needed to answer with an entry
-    ambiguous_margin: float = 0.06  # runner-up this close to the best -> ask which one
-    ambiguous_floor: float = 0.42   # ... but only if the runner-up itself is this good
-    phrase_weight: float = 0.5    # share of the score from the best keyword phrase (rest: query coverage)
-    unknown_weight: float = 1.6   # weight of a word the catalogue does not know, relative to the mean idf
-    min_fuzzy_length: int = 4     # shorter words are never typo-corrected
+    accept: float = 0.44            # best score needed to answer with an entry
+    ambiguous_margin: float = 0.01  # runner-up this close to the best -> ask which one
+    ambiguous_floor: float = 0.44   # ... but only if the runner-up itself is this good
+    phrase_exponent: float = 0.5    # score = phrase_match ** e * coverage ** (1 - e)
+    unknown_weight: float = 1.0     # weight of a word the catalogue does not know (x mean idf)
+    offtopic_weight: float = 8.0    # weight of a known out-of-scope object (OFFTOPIC), relative to the mean idf
+    unknown_exponent: float = 0.5   # unknown words count as n ** x: long stories are not punished linearly
+    phrase_floor: float = 2.0       # a keyword phrase lighter than this (in idf) is weak evidence on its own
+    activation: float = 0.34         # a phrase this much present counts towards explaining the question
+    dice: float = 0.5               # ranking = score * overlap ** dice: near-ties go to the closer wording
+    min_fuzzy_length: int = 5       # shorter words are never typo-corrected
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,11 @@ class Matcher:
         self._phrase_weight = [sum(self.idf[t] for t in terms) for _, terms in self._phrases]
         mean_idf = sum(self.idf.values()) / max(len(self.idf), 1)
         self.unknown_idf = mean_idf * self.settings.unknown_weight
+        self.offtopic_idf = mean_idf * self.settings.offtopic_weight
         self._terms = set(self.idf)
+        for word, concept in self.analyzer.concept_words().items():
+            if concept in self._terms and len(word) >= self.settings.min_fuzzy_length:
+                self._surface.setdefault(word, concept)
         self._vocabulary = list(self._surface)
         self._phonetic: dict[str, str] = {}
         for word, term in self._surface.items():
@@ -136,45 +146,62 @@ class Matcher:
                 seen[token] = self._resolve(token)
         return list(seen.items())
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Score of every entry that shares a term with the question (0-1)."""
+    def scores(self, text: str) -> dict[str, tuple[float, float]]:
+        """(score, phrase overlap) of every entry that shares a term with the question, both 0-1.
+
+        The score decides whether to answer at all; the overlap (Dice of the best phrase and the question)
+        breaks near-ties in favour of the entry whose own wording explains more of the question.
+        """
         pairs = self.terms(text)
         known = {term for _, term in pairs if term is not None}
-        total = sum(self.idf[t] for t in known) + self.unknown_idf * sum(1 for _, t in pairs if t is None)
+        unknown = [token for token, term in pairs if term is None]
+        plain_unknown = sum(1 for t in unknown if t != OFFTOPIC)
+        total = (sum(self.idf[t] for t in known) + self.unknown_idf * plain_unknown ** self.settings.unknown_exponent
+                 + self.offtopic_idf * unknown.count(OFFTOPIC))
         if not known or total <= 0:
             return {}
         matched: dict[int, float] = defaultdict(float)
-        coverage: dict[str, float] = defaultdict(float)
         for term in known:
             weight = self.idf[term]
             for index in self._postings[term]:
                 matched[index] += weight
-        for term in known:
-            for entry_id in self._entries_with(term):
-                coverage[entry_id] += self.idf[term]
-        best_phrase: dict[str, float] = defaultdict(float)
+        best_share: dict[str, float] = defaultdict(float)
+        best_dice: dict[str, float] = defaultdict(float)
+        explained: dict[str, set[str]] = defaultdict(set)
+        query_weight = sum(self.idf[t] for t in known)
+        floor, activation = self.settings.phrase_floor, self.settings.activation
         for index, weight in matched.items():
-            entry_id = self._phrases[index][0]
-            share = weight / self._phrase_weight[index]
-            if share > best_phrase[entry_id]:
-                best_phrase[entry_id] = share
-        a = self.settings.phrase_weight
-        return {e: a * best_phrase[e] + (1 - a) * coverage[e] / total for e in coverage}
+            entry_id, terms = self._phrases[index]
+            full = self._phrase_weight[index]
+            strength = min(1.0, full / floor) if floor else 1.0
+            share = weight / full * strength
+            dice = 2 * weight / (full + query_weight) * strength
+            best_share[entry_id] = max(best_share[entry_id], share)
+            best_dice[entry_id] = max(best_dice[entry_id], dice)
+            if weight / full >= activation:
+                explained[entry_id].update(t for t in terms if t in known)
+        e = self.settings.phrase_exponent
+        return {entry: (best_share[entry] ** e * (sum(self.idf[t] for t in explained[entry]) / total) ** (1 - e),
+                        best_dice[entry])
+                for entry in best_share}
 
     @lru_cache(maxsize=4096)
     def _entries_with(self, term: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self._phrases[i][0] for i in self._postings[term]))
 
     def match(self, text: str) -> Match:
-        scores = self.scores(text)
+        g = self.settings.dice
+        raw = self.scores(text)
+        scored = {e: score * dice ** g for e, (score, dice) in raw.items()}
         aspects = frozenset(t for t, _ in self.terms(text) if t in ASPECTS)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
         s = self.settings
-        if not ranked or ranked[0][1] < s.accept:
-            return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]), ranked[0][1] if ranked else 0.0,
-                         aspects)
+        if not ranked or raw[ranked[0][0]][0] < s.accept:
+            return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]),
+                         round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects)
         best_id, best = ranked[0]
         close = [e for e, score in ranked[1:3] if score >= s.ambiguous_floor and best - score <= s.ambiguous_margin]
         if close:
-            return Match(MatchKind.AMBIGUOUS, None, (best_id, *close), round(best, 3), aspects)
-        return Match(MatchKind.ENTRY, best_id, tuple(e for e, _ in ranked[:3]), round(min(best, 1.0), 3), aspects)
+            return Match(MatchKind.AMBIGUOUS, None, (best_id, *close), round(raw[best_id][0], 3), aspects)
+        return Match(MatchKind.ENTRY, best_id, tuple(e for e, _ in ranked[:3]), round(min(raw[best_id][0], 1.0), 3),
+                     aspects)

@@ -43,13 +43,20 @@ class Lexicon:
     longest: int
 
     @classmethod
-    def load(cls, name: str = "lexicon.txt") -> "Lexicon":
+    def load(cls, name: str = "lexicon.txt", places: str = "places.txt") -> "Lexicon":
         entries: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for line in _resource_lines(places):
+            entries[tuple(fold(line).split())] = ()  # a place name says nothing about the procedure
         for line in _resource_lines(name):
             surface, _, concepts = line.partition("=")
             key = tuple(fold(surface).split())
             if key and concepts.strip():
                 entries[key] = tuple(concepts.split())
+        for key, concepts in list(entries.items()):  # plurals: "credit cards", "tarjetas de credito"
+            for i, word in enumerate(key):
+                if len(word) > 2 and not word.endswith("s") and not word.isdigit():
+                    for plural in (word + "s", word + "es"):
+                        entries.setdefault(key[:i] + (plural,) + key[i + 1:], concepts)
         return cls(entries, max((len(k) for k in entries), default=1))
 
     def apply(self, tokens: list[str]) -> list[str]:
@@ -59,7 +66,7 @@ class Lexicon:
         while i < len(tokens):
             for size in range(min(self.longest, len(tokens) - i), 0, -1):
                 concepts = self.entries.get(tuple(tokens[i:i + size]))
-                if concepts:
+                if concepts is not None:
                     out.extend(concepts)
                     i += size
                     break
@@ -107,6 +114,11 @@ class Analyzer:
     def tokens(self, text: str) -> list[str]:
         """Concepts and content words of `text`, in order, stop words removed."""
         return [t for t in self.lexicon.apply(words(text)) if is_concept(t) or t not in self.stopwords]
+
+    def concept_words(self) -> dict[str, str]:
+        """Single words the lexicon maps to exactly one concept: typo targets ("bencida" -> vencida)."""
+        return {key[0]: concepts[0] for key, concepts in self.lexicon.entries.items()
+                if len(key) == 1 and len(concepts) == 1}
 
     def phrase_terms(self, text: str, language: str) -> tuple[str, ...]:
         """Terms of a catalogue phrase written in `language` (duplicates removed, order kept)."""

@@ -51,6 +51,8 @@ def check_content(method: str, params: dict[str, Any]) -> Content:
             params["caption"], params.get("parse_mode"), params.get("caption_entities"), "caption"
         )
     if method == "sendMediaGroup":
+        if not 2 <= len(params.get("media", [])) <= 10:
+            raise invalid("wrong number of media items: an album must have 2-10 items")
         content.media_captions = [_media_caption(item) for item in params.get("media", [])]
     markup = params.get("reply_markup")
     if isinstance(markup, dict):

@@ -127,7 +127,7 @@ class _Parser:
         j = i + 1
         if self.at(j) == "#":
             j += 1
-            if self.at(j) in "xX" and self.at(j) != "\0":
+            if self.at(j) in ("x", "X"):
                 j += 1
                 start = j
                 while j < self.n and src[j] in "0123456789abcdefABCDEF":

@@ -17,7 +17,7 @@ from .checks import Content, check_content
 from .errors import ApiError
 from .faults import Delay, Fault, FaultInjector, default_description
 from .limits import FloodLimiter
-from .methods import Context, Simulator
+from .simulator import Context, Simulator
 from .models import Call, UploadedFile
 from .spec import Spec, guess_json
 from .state import BotState, Chat, Topic

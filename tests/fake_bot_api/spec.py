@@ -21,6 +21,23 @@ _INT_RE = re.compile(r"^-?\d+$")
 _PRIMITIVES = ("Integer", "Float", "Boolean", "String", "InputFile")
 
 
+# Bot API 9.6-10.0 parameters that PTB 22.8 can send but the generated spec file predates
+# (types from PTB's signatures). Without them strict mode would flag valid calls.
+SUPPLEMENT: dict[str, dict[str, tuple[str, ...]]] = {
+    "copyMessage": {"message_effect_id": ("String",)},
+    "forwardMessage": {"message_effect_id": ("String",)},
+    "getChatAdministrators": {"return_bots": ("Boolean",)},
+    "promoteChatMember": {"can_manage_tags": ("Boolean",)},
+    "sendPoll": {
+        "allows_revoting": ("Boolean",), "allow_adding_options": ("Boolean",),
+        "hide_results_until_closes": ("Boolean",), "shuffle_options": ("Boolean",), "members_only": ("Boolean",),
+        "correct_option_ids": ("Array of Integer",), "description": ("String",),
+        "description_parse_mode": ("String",), "description_entities": ("Array of MessageEntity",),
+        "country_codes": ("Array of String",), "explanation_media": ("InputPollMedia",), "media": ("InputPollMedia",),
+    },
+}
+
+
 class _Mismatch(Exception):
     """Internal: a value does not fit one candidate type."""
 
@@ -62,7 +79,22 @@ class Spec:
             )
             for name, body in raw.items()
         }
-        return cls(methods)
+        spec = cls(methods)
+        for method, extra in SUPPLEMENT.items():
+            for name, types in extra.items():
+                spec.extend(method, name, types)
+        return spec
+
+    def extend(self, method: str, name: str, types: tuple[str, ...], *, required: bool = False) -> None:
+        """Teach the spec a parameter it lacks (newer Bot API versions)."""
+        current = self.methods[method]
+        fields = {**current.fields, name: Field(name, required, tuple(types))}
+        self.methods[method] = Method(method, fields, current.returns)
+
+    def add_method(self, name: str, fields: list[Field], returns: tuple[str, ...] = ("Boolean",)) -> None:
+        """Teach the spec a whole method (otherwise unknown methods answer 404)."""
+        self.methods[name] = Method(name, {f.name: f for f in fields}, returns)
+        self._by_lower[name.lower()] = name
 
     def canonical(self, name: str) -> str | None:
         """Telegram method names are case-insensitive."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,7 +192,9 @@ class BotState:
         self.files[stored.file_id] = stored
         return stored
 
-    def add_file(self, file_id: str, data: bytes, *, file_name: str | None = None, kind: str = "document") -> StoredFile:
+    def add_file(
+        self, file_id: str, data: bytes, *, file_name: str | None = None, kind: str = "document"
+    ) -> StoredFile:
         """Register a file_id (e.g. from a hand-made update) so getFile/sendX by id work."""
         n = next(self._file_counter)
         stored = StoredFile(file_id, f"known{n}", data, file_name, None, kind)
