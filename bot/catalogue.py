@@ -96,6 +96,7 @@ class Entry:
     deadlines: tuple[Item, ...] = ()
     fees: tuple[Fee, ...] = ()
     steps: tuple[Item, ...] = ()
+    known_problems: tuple[Item, ...] = ()
     notes: tuple[Item, ...] = ()
     sources: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
@@ -324,7 +325,7 @@ def _keywords(ctx: _Ctx, value: Any) -> dict[str, tuple[str, ...]]:
 
 
 ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "summary", "applies_to",
-                "requirements", "deadlines", "fees", "steps", "notes", "sources", "related")
+                "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related")
 
 
 def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
@@ -373,6 +374,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         deadlines=_items(ctx, raw.get("deadlines"), "deadlines"),
         fees=_fees(ctx, raw.get("fees")),
         steps=_items(ctx, raw.get("steps"), "steps"),
+        known_problems=_items(ctx, raw.get("known_problems"), "known_problems"),
         notes=_items(ctx, raw.get("notes"), "notes"),
         sources=sources, related=tuple(related), file=file,
     )
@@ -517,7 +519,7 @@ def load_catalogue(root: Path) -> Catalogue:
             if rel not in entries:
                 problems.add(entry.file, entry.id, f"'related' names unknown entry '{rel}'")
     missing = [i for i in REQUIRED_IDS if i not in entries]
-    if missing and not problems.items:
+    if missing:
         problems.add(str(root), None, f"missing catalogue entries: {', '.join(missing)}")
     if firm is None and not problems.items:
         problems.add(str(root), None, "firm.yaml (the firm's details) is missing")

@@ -82,6 +82,9 @@ class Engine:
         if match.kind is MatchKind.NONE and lead and last_entry in self.catalogue.entries:
             entry = self.catalogue.get(last_entry)
             return self._entry_answer(text, lang, entry, match, self.composer.section(entry, lead, lang))
+        if match.kind is MatchKind.NONE and lead:  # "how much is it?" with nothing before: ask which procedure
+            return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence, self.composer.simple(
+                lang, "followup.which_procedure", buttons=self.composer.menu_buttons(lang)))
         if match.kind is MatchKind.AMBIGUOUS:
             return self._answer(text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
                                 self.composer.ambiguous(match.candidates, lang, numbered=numbered))

@@ -196,7 +196,8 @@ class Matcher:
         aspects = frozenset(t for t, _ in self.terms(text) if t in ASPECTS)
         ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
         s = self.settings
-        if not ranked or raw[ranked[0][0]][0] < s.accept:
+        only_aspects = {t for _, t in self.terms(text) if t is not None} <= set(ASPECTS)
+        if not ranked or raw[ranked[0][0]][0] < s.accept or only_aspects:  # "how much?" alone names no entry
             return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]),
                          round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects)
         best_id, best = ranked[0]

@@ -185,8 +185,8 @@ class Composer:
             line = self.t(lang, "fee.amount", concept=concept, amount=amount, year=fee.year)
         extras = []
         if fee.note:
-            extras.append(fee.note.get(lang))
-        if fee.year < entry.reviewed.year:
+            extras.append(fee.note.get(lang).rstrip("."))
+        elif fee.year < entry.reviewed.year:
             extras.append(self.t(lang, "fee.old_year", year=fee.year))
         if fee.uncertain:
             b.uncertain_dates.append(entry.reviewed)
@@ -205,7 +205,7 @@ class Composer:
         if citas is None:
             return
         self._items(b, citas, citas.steps, lang, self.t(lang, "section.steps"))
-        self._items(b, citas, citas.notes, lang, self.t(lang, "section.known_problems"))
+        self._items(b, citas, citas.known_problems, lang, self.t(lang, "section.known_problems"))
 
     def _sources(self, b: _Builder, entry: Entry, lang: str) -> None:
         if entry.sources:
@@ -215,8 +215,8 @@ class Composer:
     # ------------------------------------------------------------------ topics
     def _topic_body(self, b: _Builder, entry: Entry, lang: str) -> None:
         b.add(Style.TEXT, entry.summary.get(lang))
-        if entry.steps:
-            self._items(b, entry, entry.steps, lang, self.t(lang, "section.steps"))
+        self._items(b, entry, entry.steps, lang, self.t(lang, "section.steps"))
+        self._items(b, entry, entry.known_problems, lang, self.t(lang, "section.known_problems"))
         if entry.id == "citas":
             self._appointment_lists(b, lang)
         self._items(b, entry, entry.notes, lang, self.t(lang, "section.notes"))

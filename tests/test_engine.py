@@ -1,0 +1,113 @@
+"""What a user reads: the answer's content, its honesty about uncertain facts, and bad input handled."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.catalogue import is_placeholder
+from bot.engine import AnswerKind
+from bot.render import html_chunks, to_plain
+
+
+def test_canje_in_english_gives_everything_a_newcomer_needs(engine):
+    answer = engine.answer("do I need an appointment for the canje?")
+    text = answer.reply.plain()
+    assert (answer.kind, answer.intent, answer.language, answer.appointment) == \
+        ("procedure", "canje", "en", "required")
+    assert "Exchange of your resident visa for the resident card (canje)" in text
+    assert "Official name: Expedición de documento migratorio por canje" in text
+    assert "Needs an appointment in INM's online system" in text
+    assert "within 30 calendar days of entering Mexico" in text
+    assert "Temporary resident card, 1 year: $11,141 MXN (2026)" in text
+    assert "Trámites Migratorios" in text and "inm.gob.mx/spublic/portal/inmex.html" in text
+    assert "Chapala" in text and "Melaque" in text
+    assert "former immigration officers" in text
+
+
+def test_spanish_question_gets_a_spanish_answer(engine):
+    answer = engine.answer("se me vence la tarjeta de residente temporal, como la renuevo")
+    text = answer.reply.plain()
+    assert answer.intent == "renovacion" and answer.language == "es"
+    assert "Requiere cita en el sistema en línea del INM" in text
+    assert "Qué preparar" in text
+
+
+def test_uncertain_facts_say_so_with_the_date_they_were_checked(engine):
+    text = engine.answer("cuanto se paga por el canje de residente permanente").reply.plain()
+    assert "13,578.96 MXN (2026)" in text
+    assert "no confirmado, revisado el 20 nov 2026" in text
+    assert "no están confirmados" in text
+
+
+def test_unconfirmed_appointment_is_not_presented_as_fact(engine):
+    answer = engine.answer("I need to travel while my renewal is pending, what permit do I need?")
+    assert answer.intent == "permiso_salida_regreso" and answer.appointment == "unconfirmed"
+    assert "Not confirmed whether it needs an appointment" in answer.reply.plain()
+
+
+def test_out_of_scope_question_gets_the_fallback_with_offers(engine):
+    answer = engine.answer("what's the weather like in Chapala?")
+    assert (answer.kind, answer.intent, answer.appointment) == ("none", None, None)
+    assert "I can't help with that one." in answer.reply.plain()
+    assert [b.action for b in answer.reply.buttons] == ["menu", "contact"]
+
+
+def test_ambiguous_question_lists_the_choices_as_buttons(engine):
+    answer = engine.answer("cambio por unidad familiar")
+    assert answer.kind == AnswerKind.AMBIGUOUS and answer.intent is None
+    assert {b.action for b in answer.reply.buttons} >= {"e:unidad_familiar_permanente", "e:unidad_familiar_temporal"}
+
+
+def test_follow_up_question_answers_about_the_previous_entry(engine):
+    answer = engine.answer("how much is it?", previous_language="en", last_entry="reposicion")
+    assert answer.intent == "reposicion"
+    assert "Government fees" in answer.reply.plain()
+
+
+def test_placeholders_never_reach_users(engine, catalogue):
+    placeholder_values = {p.value for p in catalogue.placeholders}
+    assert placeholder_values
+    for entry in catalogue.entries.values():
+        for lang in ("es", "en"):
+            for full in (True, False):
+                text = to_plain(engine.composer.entry(entry, lang, full=full))
+                assert "PLACEHOLDER" not in text, entry.id
+    for lang in ("es", "en"):
+        assert "PLACEHOLDER" not in to_plain(engine.composer.contact(lang))
+    assert all(is_placeholder(v) for v in placeholder_values)
+
+
+@pytest.mark.parametrize("text", [
+    "", "   \n\t ", "🙂🙂🙂", "12345", "\x00\x07\x1b[31m", "x" * 10_000, "canje " * 2000,
+    "Привет, как дела? 你好", "'; DROP TABLE users; --", "<b>canje</b> & <script>", None,
+])
+def test_bad_input_gets_a_sensible_reply(engine, text):
+    answer = engine.answer(text)
+    assert answer.reply.blocks
+    assert answer.kind in ("procedure", "topic", "ambiguous", "none")
+    for chunk in html_chunks(answer.reply):
+        assert len(chunk) <= 4096
+
+
+def test_empty_and_symbol_only_messages_ask_for_words(engine):
+    assert "Escribe tu pregunta con palabras" in engine.answer("🙂").reply.plain()
+    assert "Write your question in words" in engine.answer("...", language="en").reply.plain()
+
+
+def test_greeting_is_answered_with_what_the_bot_does(engine):
+    answer = engine.answer("hola, buenas tardes")
+    assert answer.kind == "none" and not answer.unanswered
+    assert "Soy el asistente de la firma" in answer.reply.plain()
+
+
+def test_html_rendering_escapes_every_piece():
+    from bot.replies import Block, Reply, Style
+    reply = Reply((Block(Style.TITLE, ("<b>&",)), Block(Style.BULLETS, ("a < b", "c > d & e"))))
+    html = html_chunks(reply)[0]
+    assert "<b>&lt;b&gt;&amp;</b>" in html and "• a &lt; b" in html
+
+
+def test_long_replies_are_split_under_telegrams_limit(engine, catalogue):
+    for entry in catalogue.entries.values():
+        chunks = html_chunks(engine.composer.entry(entry, "es", full=True))
+        assert all(len(c) <= 4096 for c in chunks), entry.id
