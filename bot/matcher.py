@@ -105,7 +105,7 @@ class Matcher:
         self._resolve = lru_cache(maxsize=65536)(self._resolve_uncached)
 
     def _add_phrase(self, entry_id: str, phrase: str, language: str) -> None:
-        tokens = self.analyzer.tokens(phrase)
+        tokens = [t for t in self.analyzer.tokens(phrase) if t != OFFTOPIC]  # never evidence FOR an entry
         terms = tuple(dict.fromkeys(t if is_concept(t) else stem(t, language) for t in tokens))
         if not terms:
             return
