@@ -16,6 +16,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Iterable, Mapping
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -103,6 +104,13 @@ class Matcher:
         for word, term in self._surface.items():
             self._phonetic.setdefault(phonetic_key(word), term)
         self._resolve = lru_cache(maxsize=65536)(self._resolve_uncached)
+        # Arrays for scoring: a question touches thousands of phrases in a large catalogue, so do it in numpy.
+        index_of = {entry_id: i for i, entry_id in enumerate(self.entry_ids)}
+        self._phrase_entry = np.array([index_of[e] for e, _ in self._phrases], dtype=np.int32)
+        self._phrase_full = np.array(self._phrase_weight, dtype=np.float64)
+        floor = self.settings.phrase_floor
+        self._phrase_strength = np.minimum(1.0, self._phrase_full / floor) if floor else np.ones(len(self._phrases))
+        self._posting_arrays = {t: np.array(ix, dtype=np.int32) for t, ix in self._postings.items()}
 
     def _add_phrase(self, entry_id: str, phrase: str, language: str) -> None:
         tokens = [t for t in self.analyzer.tokens(phrase) if t != OFFTOPIC]  # never evidence FOR an entry
@@ -160,34 +168,30 @@ class Matcher:
                  + self.offtopic_idf * unknown.count(OFFTOPIC))
         if not known or total <= 0:
             return {}
-        matched: dict[int, float] = defaultdict(float)
+        n_entries = len(self.entry_ids)
+        matched = np.zeros(len(self._phrases))
         for term in known:
-            weight = self.idf[term]
-            for index in self._postings[term]:
-                matched[index] += weight
-        best_share: dict[str, float] = defaultdict(float)
-        best_dice: dict[str, float] = defaultdict(float)
-        explained: dict[str, set[str]] = defaultdict(set)
+            matched[self._posting_arrays[term]] += self.idf[term]
+        touched = np.flatnonzero(matched)
+        weight, full = matched[touched], self._phrase_full[touched]
+        strength, owner = self._phrase_strength[touched], self._phrase_entry[touched]
         query_weight = sum(self.idf[t] for t in known)
-        floor, activation = self.settings.phrase_floor, self.settings.activation
-        for index, weight in matched.items():
-            entry_id, terms = self._phrases[index]
-            full = self._phrase_weight[index]
-            strength = min(1.0, full / floor) if floor else 1.0
-            share = weight / full * strength
-            dice = 2 * weight / (full + query_weight) * strength
-            best_share[entry_id] = max(best_share[entry_id], share)
-            best_dice[entry_id] = max(best_dice[entry_id], dice)
-            if weight / full >= activation:
-                explained[entry_id].update(t for t in terms if t in known)
+        best_share, best_dice = np.zeros(n_entries), np.zeros(n_entries)
+        np.maximum.at(best_share, owner, weight / full * strength)
+        np.maximum.at(best_dice, owner, 2 * weight / (full + query_weight) * strength)
+        active = np.zeros(len(self._phrases), dtype=bool)  # phrases present enough to explain their terms
+        active[touched[weight / full >= self.settings.activation]] = True
+        explained = np.zeros(n_entries)
+        for term in known:
+            postings = self._posting_arrays[term]
+            has_term = np.zeros(n_entries, dtype=bool)
+            has_term[self._phrase_entry[postings[active[postings]]]] = True
+            explained += has_term * self.idf[term]
         e = self.settings.phrase_exponent
-        return {entry: (best_share[entry] ** e * (sum(self.idf[t] for t in explained[entry]) / total) ** (1 - e),
-                        best_dice[entry])
-                for entry in best_share}
-
-    @lru_cache(maxsize=4096)
-    def _entries_with(self, term: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self._phrases[i][0] for i in self._postings[term]))
+        entries = np.flatnonzero(best_share)
+        scores = best_share[entries] ** e * (explained[entries] / total) ** (1 - e)
+        return {self.entry_ids[i]: (float(score), float(best_dice[i]))
+                for i, score in zip(entries.tolist(), scores.tolist())}
 
     def match(self, text: str) -> Match:
         g = self.settings.dice
