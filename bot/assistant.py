@@ -50,13 +50,12 @@ class Assistant:
         answer = self.engine.answer(text, previous_language=user.language,
                                     language=user.language if user.language_chosen else None,
                                     last_entry=state.last_entry_id, full=full, numbered=numbered)
-        if answer.language != user.language:
-            await self.repo.set_language(user_id=user.id, language=answer.language, chosen=False)
-        await self.repo.save_state(user_id=user.id, last_entry_id=answer.intent or state.last_entry_id,
-                                   pending_choices=[b.action for b in answer.reply.buttons])
-        await self.repo.log_question(user_id=user.id, text=text, language=answer.language, kind=answer.kind,
-                                     entry_id=answer.intent, candidates=answer.candidates,
-                                     confidence=answer.confidence, unanswered=answer.unanswered)
+        await self.repo.record_exchange(
+            user_id=user.id, language=answer.language if answer.language != user.language else None,
+            last_entry_id=answer.intent or state.last_entry_id,
+            pending_choices=[b.action for b in answer.reply.buttons], text=text if isinstance(text, str) else "",
+            answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
+            candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered)
         return answer
 
     async def act(self, visitor: Visitor, action: str, *, full: bool) -> Reply | None:

@@ -9,7 +9,8 @@ from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
 from .matcher import Document, Match, Matcher, MatchKind
 from .replies import Composer, Reply, Section
-from .text import words
+from .replies import Block, Style
+from .text import MAX_ANALYSED_CHARS, words
 from .texts import Texts
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -70,6 +71,16 @@ class Engine:
                last_entry: str | None = None, full: bool = True, numbered: bool = False) -> Answer:
         """Answer `text`; `last_entry` lets "how much is it?" follow up on the previous answer."""
         text = text if isinstance(text, str) else ""
+        answer = self._answer_text(text, previous_language, language, last_entry, full, numbered)
+        if len(text) > MAX_ANALYSED_CHARS:  # say so rather than silently answering only the opening
+            note = Block(Style.NOTE, (self.texts(answer.language, "long.note"),))
+            reply = Reply((note, *answer.reply.blocks), answer.reply.buttons, answer.reply.language)
+            answer = Answer(answer.question, answer.language, answer.kind, answer.intent, answer.candidates,
+                            answer.confidence, answer.appointment, reply, answer.unanswered)
+        return answer
+
+    def _answer_text(self, text: str, previous_language: str | None, language: str | None,
+                     last_entry: str | None, full: bool, numbered: bool) -> Answer:
         lang = language or self.detect_language(text, previous_language)
         if not any(ch.isalpha() for ch in text):
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,

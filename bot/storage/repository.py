@@ -199,6 +199,26 @@ class Repository:
                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
                 (user_id, last_entry_id, json.dumps(list(pending_choices))))
 
+    async def record_exchange(self, *, user_id: int, language: str | None, last_entry_id: str | None,
+                              pending_choices: Iterable[str], text: str, answer_language: str, kind: str,
+                              entry_id: str | None, candidates: Iterable[str], confidence: float,
+                              unanswered: bool) -> None:
+        """One question and its answer in one transaction: the language learnt, the state, the log line."""
+        async with self.transaction() as db:
+            if language is not None:
+                await db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+            await db.execute(
+                """INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
+                       pending_choices = excluded.pending_choices,
+                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
+                (user_id, last_entry_id, json.dumps(list(pending_choices))))
+            await db.execute(
+                """INSERT INTO questions (user_id, text, language, kind, entry_id, candidates, confidence, unanswered)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (user_id, text[:2000], answer_language, kind, entry_id, json.dumps(list(candidates)), confidence,
+                 int(unanswered)))
+
     # ------------------------------------------------------------------ questions
     async def log_question(self, *, user_id: int, text: str, language: str, kind: str, entry_id: str | None,
                            candidates: Iterable[str], confidence: float, unanswered: bool) -> None:
