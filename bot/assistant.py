@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .engine import Answer, Engine
 from .replies import Action, Reply, Section
-from .storage import Repository, User
+from .storage import ConversationState, Exchange, Repository, User
 
 LANGUAGES = ("es", "en")
 
@@ -38,36 +38,38 @@ class Assistant:
         self.repo = repo
 
     async def user(self, visitor: Visitor) -> User:
-        return await self.repo.get_or_create_user(
+        return (await self._user_and_state(visitor))[0]
+
+    async def _user_and_state(self, visitor: Visitor) -> tuple[User, ConversationState]:
+        return await self.repo.user_and_state(
             channel=visitor.channel, external_id=visitor.external_id,
             language=hinted_language(visitor.language_hint) or "es",
             display_name=visitor.display_name, username=visitor.username)
 
     async def ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> Answer:
         """Answer a free-text message in the user's language, remembering what was offered."""
-        user = await self.user(visitor)
-        state = await self.repo.get_state(user_id=user.id)
+        user, state = await self._user_and_state(visitor)
         answer = self.engine.answer(text, previous_language=user.language,
                                     language=user.language if user.language_chosen else None,
                                     last_entry=state.last_entry_id, full=full, numbered=numbered)
-        await self.repo.record_exchange(
+        await self.repo.record_exchange(Exchange(
             user_id=user.id, language=answer.language if answer.language != user.language else None,
+            display_name=visitor.display_name, username=visitor.username,
             last_entry_id=answer.intent or state.last_entry_id,
-            pending_choices=[b.action for b in answer.reply.buttons], text=text if isinstance(text, str) else "",
+            pending_choices=tuple(b.action for b in answer.reply.buttons), text=text if isinstance(text, str) else "",
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
-            candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered)
+            candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))
         return answer
 
     async def act(self, visitor: Visitor, action: str, *, full: bool) -> Reply | None:
         """Carry out a button action; None if the action is unknown or stale (the caller says so)."""
-        user = await self.user(visitor)
+        user, state = await self._user_and_state(visitor)
         lang = user.language
         reply, entry_id = self._reply_for(action, lang, full)
         if reply is None:
             if action.startswith("lang:") and action[5:] in LANGUAGES:
                 return await self.set_language(visitor, action[5:])
             return None
-        state = await self.repo.get_state(user_id=user.id)
         await self.repo.save_state(user_id=user.id, last_entry_id=entry_id or state.last_entry_id,
                                    pending_choices=[b.action for b in reply.buttons])
         return reply
@@ -93,8 +95,7 @@ class Assistant:
 
     async def choose(self, visitor: Visitor, number: int, *, full: bool) -> Reply | None:
         """A numbered choice (terminal, or a WhatsApp list reply); None if there is no such option."""
-        user = await self.user(visitor)
-        state = await self.repo.get_state(user_id=user.id)
+        user, state = await self._user_and_state(visitor)
         if not 1 <= number <= len(state.pending_choices):
             return None
         return await self.act(visitor, state.pending_choices[number - 1], full=full)

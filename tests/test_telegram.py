@@ -64,7 +64,22 @@ async def test_free_text_leads_with_the_appointment_and_offers_sections(server, 
     labels = [label for label, _ in buttons_of(call)]
     assert labels == ["📄 Requirements", "🖥️ Portal steps", "💲 Fees and deadlines", "👤 Talk to the firm"]
     assert all(len(data.encode()) <= 64 for _, data in buttons_of(call))
-    assert server.calls_to("sendChatAction", chat_id=BEN["id"])
+
+
+async def test_typing_is_shown_while_a_slow_answer_is_prepared(server, bot, monkeypatch):
+    assistant = bot.application.bot_data["services"].assistant
+    original = assistant.ask
+
+    async def slow_ask(*args, **kwargs):
+        await __import__("asyncio").sleep(0.6)  # e.g. a busy database
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(assistant, "ask", slow_ask)
+    server.push_update(updates.private_text(BEN, "canje"))
+    await reply_to(server, BEN["id"])
+    typing = server.calls_to("sendChatAction", chat_id=BEN["id"])
+    assert typing and typing[0].params["action"] == "typing"
+    assert typing[0].time < server.calls_to("sendMessage", chat_id=BEN["id"])[0].time
 
 
 async def test_section_button_sends_the_section_and_choice_button_edits_in_place(server, bot):

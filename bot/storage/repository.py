@@ -41,6 +41,25 @@ class ConversationState:
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """One question and its answer, as stored: the user's learnt language, their state, the log line."""
+
+    user_id: int
+    language: str | None            # new language learnt from the message, or None to keep it
+    display_name: str | None
+    username: str | None
+    last_entry_id: str | None
+    pending_choices: tuple[str, ...]
+    text: str
+    answer_language: str
+    kind: str
+    entry_id: str | None
+    candidates: tuple[str, ...]
+    confidence: float
+    unanswered: bool
+
+
+@dataclass(frozen=True)
 class QuestionRecord:
     text: str
     language: str
@@ -77,6 +96,8 @@ class Repository:
     def __init__(self, connection: aiosqlite.Connection):
         self._db = connection
         self._write_lock = asyncio.Lock()
+        self._pending: list[tuple[Exchange, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> "Repository":
@@ -95,6 +116,8 @@ class Repository:
         return repo
 
     async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         await self._db.close()
 
     async def _migrate(self) -> None:
@@ -155,6 +178,22 @@ class Repository:
         assert row is not None
         return self._user(row)
 
+    async def user_and_state(self, *, channel: str, external_id: str, language: str | None = None,
+                             display_name: str | None = None, username: str | None = None
+                             ) -> tuple[User, ConversationState]:
+        """The user and their conversation state in one read; the user is created on first contact."""
+        sql = """SELECT users.*, conversation_state.last_entry_id, conversation_state.pending_choices
+                 FROM users LEFT JOIN conversation_state ON conversation_state.user_id = users.id
+                 WHERE channel = ? AND external_id = ?"""
+        row = await self._fetchone(sql, (channel, str(external_id)))
+        if row is None:
+            await self.get_or_create_user(channel=channel, external_id=external_id, language=language,
+                                          display_name=display_name, username=username)
+            row = await self._fetchone(sql, (channel, str(external_id)))
+        assert row is not None
+        state = ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")))
+        return self._user(row), state
+
     async def find_user(self, *, channel: str, external_id: str) -> User | None:
         row = await self._fetchone("SELECT * FROM users WHERE channel = ? AND external_id = ?",
                                    (channel, str(external_id)))
@@ -199,25 +238,48 @@ class Repository:
                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
                 (user_id, last_entry_id, json.dumps(list(pending_choices))))
 
-    async def record_exchange(self, *, user_id: int, language: str | None, last_entry_id: str | None,
-                              pending_choices: Iterable[str], text: str, answer_language: str, kind: str,
-                              entry_id: str | None, candidates: Iterable[str], confidence: float,
-                              unanswered: bool) -> None:
-        """One question and its answer in one transaction: the language learnt, the state, the log line."""
-        async with self.transaction() as db:
-            if language is not None:
-                await db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
-            await db.execute(
-                """INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
-                       pending_choices = excluded.pending_choices,
-                       updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
-                (user_id, last_entry_id, json.dumps(list(pending_choices))))
-            await db.execute(
-                """INSERT INTO questions (user_id, text, language, kind, entry_id, candidates, confidence, unanswered)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (user_id, text[:2000], answer_language, kind, entry_id, json.dumps(list(candidates)), confidence,
-                 int(unanswered)))
+    async def record_exchange(self, exchange: Exchange) -> None:
+        """Store an exchange; returns once it is committed.
+
+        Exchanges arriving together are committed together (group commit): one transaction and one
+        executemany per table for the whole batch, instead of a thread hop per statement per message.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((exchange, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        await future
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            items = [exchange for exchange, _ in batch]
+            try:
+                async with self.transaction() as db:
+                    await db.executemany(
+                        """UPDATE users SET language = coalesce(?, language),
+                               display_name = coalesce(?, display_name), username = coalesce(?, username),
+                               active = 1, last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?""",
+                        [(x.language, x.display_name, x.username, x.user_id) for x in items])
+                    await db.executemany(
+                        """INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)
+                           ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
+                               pending_choices = excluded.pending_choices,
+                               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')""",
+                        [(x.user_id, x.last_entry_id, json.dumps(list(x.pending_choices))) for x in items])
+                    await db.executemany(
+                        """INSERT INTO questions (user_id, text, language, kind, entry_id, candidates, confidence,
+                                                  unanswered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                        [(x.user_id, x.text[:2000], x.answer_language, x.kind, x.entry_id,
+                          json.dumps(list(x.candidates)), x.confidence, int(x.unanswered)) for x in items])
+            except Exception as exc:  # noqa: BLE001 - every waiter gets the error, none is left hanging
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
 
     # ------------------------------------------------------------------ questions
     async def log_question(self, *, user_id: int, text: str, language: str, kind: str, entry_id: str | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -22,6 +23,12 @@ from .handlers import CHANNEL, Services
 from .ordering import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
+# Updates handled at once (across chats; one chat stays in order). Enough to hide Telegram's ~100 ms round trips;
+# far more only adds httpx connection-pool overhead (measured with bench/bench_telegram.py).
+MAX_CONCURRENT_UPDATES = 32
+# httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
+# until the server's delayed ACK (~40 ms), so every API call would wait on the network stack, not on Telegram.
+SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 COMMANDS = {
     "es": ("start", "menu", "ayuda", "idioma", "contacto", "olvidar"),
     "en": ("start", "menu", "help", "language", "contact", "forget"),
@@ -42,7 +49,8 @@ def build_application(settings: Settings, engine: Engine, repo: Repository) -> A
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = (Application.builder().token(settings.telegram_bot_token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-               .concurrent_updates(PerChatUpdateProcessor(256))
+               .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+               .socket_options(SOCKET_OPTIONS).get_updates_socket_options(SOCKET_OPTIONS)
                .get_updates_read_timeout(40))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url).base_file_url(

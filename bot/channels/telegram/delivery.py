@@ -9,9 +9,10 @@ BadRequest: logged with the chat, never retried.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
@@ -98,6 +99,27 @@ class Delivery:
                             action=ChatAction.TYPING)
         except DeliveryFailed:
             pass  # "typing…" is a courtesy; the answer itself will report a real problem
+
+    @contextlib.asynccontextmanager
+    async def typing_while(self, chat_id: int, *, after: float = 0.25, every: float = 4.5) -> AsyncIterator[None]:
+        """Show "typing…" while the work inside takes longer than `after` seconds, renewed every `every`.
+
+        An answer ready in milliseconds needs no indicator (the user would never see it), and each
+        sendChatAction is a request that counts against Telegram's limits.
+        """
+        async def keep_typing() -> None:
+            await asyncio.sleep(after)
+            while True:
+                await self.typing(chat_id)
+                await asyncio.sleep(every)  # Telegram shows the action for about five seconds
+
+        task = asyncio.create_task(keep_typing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def send(self, chat_id: int, reply: Reply, *, thread_id: int | None = None) -> list[Message]:
         """Send a reply as one or more HTML messages under 4,096 characters; buttons go on the last one."""

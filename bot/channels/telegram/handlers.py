@@ -121,8 +121,8 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None or message.text is None:
         return
     svc = services(context)
-    await svc.delivery.typing(message.chat_id)
-    answer = await svc.assistant.ask(visitor(update), message.text, full=False)
+    async with svc.delivery.typing_while(message.chat_id):
+        answer = await svc.assistant.ask(visitor(update), message.text, full=False)
     await _send(update, context, answer.reply)
 
 
