@@ -263,3 +263,23 @@ async def test_webhook_refuses_requests_without_the_secret(server, tmp_path, eng
         await reply_to(server, BEN["id"])
     finally:
         await bot.stop()
+
+
+async def test_server_error_on_an_idempotent_edit_is_retried(server, bot):
+    server.push_update(updates.command(BEN, "/menu"))
+    top = await reply_to(server, BEN["id"])
+    server.fail_server_error("editMessageText")
+    server.push_update(updates.callback(BEN, top.result, "menu:topics"))
+    edited = await server.wait_for("editMessageText", lambda c: c.response_status == 200)
+    assert "e:citas" in [data for _, data in buttons_of(edited)]
+    assert [c.response_status for c in server.calls_to("editMessageText")] == [502, 200]
+
+
+async def test_slow_telegram_response_on_send_is_not_duplicated(server, bot):
+    server.delay("sendMessage", 6.0)  # longer than python-telegram-bot's 5 s write/read timeout
+    server.push_update(updates.private_text(BEN, "canje"))
+    await server.wait_for("sendMessage", timeout=10)
+    await __import__("asyncio").sleep(6.5)
+    assert len(server.calls_to("sendMessage", chat_id=BEN["id"])) == 1  # a timed-out send is not retried
+    server.push_update(updates.private_text(BEN, "renewal"))
+    await reply_to(server, BEN["id"], count=2)
