@@ -40,7 +40,7 @@ class Texts:
             if fields[0] != fields[1]:
                 raise TextsError(f"locale key {key!r} uses different placeholders: {fields[0]} vs {fields[1]}")
 
-    def __call__(self, language: str, key: str, **values: object) -> str:
+    def __call__(self, language: str, key: str, /, **values: object) -> str:
         template = self.tables[language if language in self.tables else "es"][key]
         return str(template).format(**values) if values else str(template)
 

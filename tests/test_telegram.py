@@ -62,7 +62,8 @@ async def test_free_text_leads_with_the_appointment_and_offers_sections(server, 
     assert call.params["parse_mode"] == "HTML"
     assert text.index("Needs an appointment") < text.index("Who it is for")
     labels = [label for label, _ in buttons_of(call)]
-    assert labels == ["📄 Requirements", "🖥️ Portal steps", "💲 Fees and deadlines", "👤 Talk to the firm"]
+    assert labels == ["📄 Requirements", "🖥️ Portal steps", "💲 Fees and deadlines", "👤 Talk to the firm",
+                      "🔔 Notify me of changes"]
     assert all(len(data.encode()) <= 64 for _, data in buttons_of(call))
 
 

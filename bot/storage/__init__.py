@@ -1,7 +1,7 @@
 """Storage: the Repository is the only code that speaks SQL."""
 
-from .repository import (ConversationState, Exchange, QuestionRecord, Repository, StorageError, UnansweredQuestion, User,
+from .repository import (Broadcast, BroadcastCounts, BroadcastRepository, ConversationState, Exchange, Recipient, QuestionRecord, Repository, StorageError, UnansweredQuestion, User,
                          migrations)
 
-__all__ = ["ConversationState", "Exchange", "QuestionRecord", "Repository", "StorageError", "UnansweredQuestion", "User",
+__all__ = ["Broadcast", "BroadcastCounts", "BroadcastRepository", "ConversationState", "Exchange", "Recipient", "QuestionRecord", "Repository", "StorageError", "UnansweredQuestion", "User",
            "migrations"]

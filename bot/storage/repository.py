@@ -312,3 +312,197 @@ class Repository:
         ranked = sorted(groups.values(), key=lambda g: g[2], reverse=True)  # most recent first among equals
         ranked.sort(key=lambda g: g[1], reverse=True)
         return [UnansweredQuestion(text, count, last) for text, count, last in ranked[:limit]]
+
+
+# ---------------------------------------------------------------------------------------------- broadcasts
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    status: str
+    draft_step: str | None
+    created_by: int
+    chat_id: int
+    thread_id: int | None
+    text_es: str | None
+    text_en: str | None
+    media_kind: str | None
+    media_file_id: str | None
+    audience: str | None
+    scheduled_at: str | None
+    progress_message_id: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    chat_id: int
+    user_id: int | None
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class BroadcastCounts:
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sending + self.sent + self.failed + self.blocked
+
+    @property
+    def remaining(self) -> int:
+        return self.pending + self.sending
+
+
+BROADCAST_FIELDS = ("status", "draft_step", "text_es", "text_en", "media_kind", "media_file_id", "audience",
+                    "scheduled_at", "progress_message_id", "started_at", "finished_at", "thread_id")
+
+
+class BroadcastRepository:
+    """The SQL of subscriptions and broadcasts, on the same connection and writer lock as Repository."""
+
+    def __init__(self, repo: Repository):
+        self.repo = repo
+
+    # ------------------------------------------------------------------ subscriptions
+    async def subscribe(self, *, user_id: int, topics: Iterable[str] | None = None) -> bool:
+        """Subscribe (idempotent); True if the user was not subscribed before. Topics default to all news."""
+        async with self.repo.transaction() as db:
+            async with db.execute("SELECT 1 FROM subscriptions WHERE user_id = ?", (user_id,)) as cursor:
+                existed = await cursor.fetchone() is not None
+            if not existed:
+                await db.execute("INSERT INTO subscriptions (user_id, topics) VALUES (?, ?)",
+                                 (user_id, json.dumps(list(topics or ["all"]))))
+            elif topics is not None:
+                await db.execute("UPDATE subscriptions SET topics = ? WHERE user_id = ?",
+                                 (json.dumps(list(topics)), user_id))
+        return not existed
+
+    async def unsubscribe(self, *, user_id: int) -> bool:
+        """Unsubscribe (idempotent); True if the user was subscribed."""
+        async with self.repo.transaction() as db:
+            cursor = await db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            return cursor.rowcount > 0
+
+    async def topics(self, *, user_id: int) -> tuple[str, ...] | None:
+        """The user's topics, or None when not subscribed."""
+        row = await self.repo._fetchone("SELECT topics FROM subscriptions WHERE user_id = ?", (user_id,))
+        return tuple(json.loads(row["topics"])) if row else None
+
+    async def set_topics(self, *, user_id: int, topics: Iterable[str]) -> None:
+        async with self.repo.transaction() as db:
+            await db.execute("UPDATE subscriptions SET topics = ? WHERE user_id = ?",
+                             (json.dumps(list(topics)), user_id))
+
+    _AUDIENCE = """SELECT users.id AS user_id, users.external_id AS chat_id, users.language AS language
+                   FROM subscriptions JOIN users ON users.id = subscriptions.user_id
+                   WHERE users.active = 1 AND users.channel = 'telegram'
+                     AND (? = 'subscribers' OR EXISTS (SELECT 1 FROM json_each(subscriptions.topics)
+                                                       WHERE json_each.value IN ('all', ?)))"""
+
+    async def audience_size(self, audience: str) -> int:
+        row = await self.repo._fetchone(f"SELECT count(*) FROM ({self._AUDIENCE})", (audience, audience))
+        return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------ jobs
+    @staticmethod
+    def _broadcast(row: aiosqlite.Row) -> Broadcast:
+        return Broadcast(*(row[name] for name in Broadcast.__dataclass_fields__))
+
+    async def create_draft(self, *, created_by: int, chat_id: int, thread_id: int | None, step: str) -> Broadcast:
+        async with self.repo.transaction() as db:
+            await db.execute("UPDATE broadcasts SET status = 'cancelled', draft_step = NULL "
+                             "WHERE status = 'draft' AND created_by = ? AND chat_id = ?", (created_by, chat_id))
+            cursor = await db.execute(
+                "INSERT INTO broadcasts (status, draft_step, created_by, chat_id, thread_id) VALUES ('draft', ?, ?, ?, ?)",
+                (step, created_by, chat_id, thread_id))
+            broadcast_id = cursor.lastrowid
+        found = await self.get(broadcast_id)
+        assert found is not None
+        return found
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        row = await self.repo._fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        return self._broadcast(row) if row else None
+
+    async def open_draft(self, *, created_by: int, chat_id: int) -> Broadcast | None:
+        row = await self.repo._fetchone(
+            "SELECT * FROM broadcasts WHERE status = 'draft' AND created_by = ? AND chat_id = ? ORDER BY id DESC",
+            (created_by, chat_id))
+        return self._broadcast(row) if row else None
+
+    async def update(self, broadcast_id: int, **fields: object) -> None:
+        unknown = set(fields) - set(BROADCAST_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown broadcast fields: {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        async with self.repo.transaction() as db:
+            await db.execute(f"UPDATE broadcasts SET {assignments} WHERE id = ?", (*fields.values(), broadcast_id))
+
+    async def start(self, broadcast_id: int) -> int:
+        """Freeze the audience into recipient rows and mark the job running; returns the number of recipients."""
+        async with self.repo.transaction() as db:
+            async with db.execute("SELECT audience, status FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None or row["status"] not in ("draft", "scheduled"):
+                return 0
+            await db.execute(
+                f"""INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, user_id, chat_id, language)
+                    SELECT ?, user_id, CAST(chat_id AS INTEGER), language FROM ({self._AUDIENCE}) ORDER BY user_id""",
+                (broadcast_id, row["audience"], row["audience"]))
+            await db.execute("UPDATE broadcasts SET status = 'running', draft_step = NULL, "
+                             "started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", (broadcast_id,))
+        return (await self.counts(broadcast_id)).total
+
+    async def by_status(self, *statuses: str) -> list[Broadcast]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = await self.repo._fetchall(f"SELECT * FROM broadcasts WHERE status IN ({marks}) ORDER BY id", statuses)
+        return [self._broadcast(r) for r in rows]
+
+    async def due(self, now_iso: str) -> list[Broadcast]:
+        rows = await self.repo._fetchall(
+            "SELECT * FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ? ORDER BY scheduled_at", (now_iso,))
+        return [self._broadcast(r) for r in rows]
+
+    async def recent(self, limit: int = 10) -> list[Broadcast]:
+        rows = await self.repo._fetchall(
+            "SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC LIMIT ?", (limit,))
+        return [self._broadcast(r) for r in rows]
+
+    # ------------------------------------------------------------------ recipients
+    async def counts(self, broadcast_id: int) -> BroadcastCounts:
+        rows = await self.repo._fetchall(
+            "SELECT status, count(*) AS n FROM broadcast_recipients WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,))
+        return BroadcastCounts(**{r["status"]: r["n"] for r in rows})
+
+    async def next_recipients(self, broadcast_id: int, limit: int = 200) -> list[Recipient]:
+        """Recipients still to do, in order; 'sending' ones (in flight at a crash) come first, to be sent again."""
+        rows = await self.repo._fetchall(
+            """SELECT id, chat_id, user_id, language, attempts FROM broadcast_recipients
+               WHERE broadcast_id = ? AND status IN ('sending', 'pending')
+               ORDER BY status = 'pending', id LIMIT ?""", (broadcast_id, limit))
+        return [Recipient(r["id"], r["chat_id"], r["user_id"], r["language"], r["attempts"]) for r in rows]
+
+    async def mark_sending(self, recipient_id: int) -> None:
+        """Committed before the request: after a crash this row is the only one whose fate is unknown."""
+        async with self.repo.transaction() as db:
+            await db.execute("UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, "
+                             "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?", (recipient_id,))
+
+    async def mark_done(self, recipient_id: int, *, status: str, message_id: int | None = None,
+                        error: str | None = None, unsubscribe_user: int | None = None) -> None:
+        async with self.repo.transaction() as db:
+            await db.execute("UPDATE broadcast_recipients SET status = ?, message_id = ?, error = ?, "
+                             "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                             (status, message_id, error, recipient_id))
+            if unsubscribe_user is not None:  # blocked or gone: stop sending them anything
+                await db.execute("DELETE FROM subscriptions WHERE user_id = ?", (unsubscribe_user,))
+                await db.execute("UPDATE users SET active = 0 WHERE id = ?", (unsubscribe_user,))

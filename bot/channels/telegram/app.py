@@ -16,10 +16,13 @@ from telegram.ext import Application, Defaults
 from ...assistant import Assistant
 from ...config import Settings
 from ...engine import Engine
-from ...storage import Repository
-from . import handlers
+from ...storage import BroadcastRepository, Repository
+from ...subscriptions import Subscriptions
+from . import handlers, staff
+from .broadcasting import Broadcaster
 from .delivery import Delivery
 from .handlers import CHANNEL, Services
+from .staff import DraftOwners, StaffGate
 from .ordering import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -30,13 +33,14 @@ MAX_CONCURRENT_UPDATES = 32
 # until the server's delayed ACK (~40 ms), so every API call would wait on the network stack, not on Telegram.
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 COMMANDS = {
-    "es": ("start", "menu", "ayuda", "idioma", "contacto", "olvidar"),
-    "en": ("start", "menu", "help", "language", "contact", "forget"),
+    "es": ("start", "menu", "ayuda", "idioma", "contacto", "suscribirme", "cancelar_suscripcion", "olvidar"),
+    "en": ("start", "menu", "help", "language", "contact", "subscribe", "unsubscribe", "forget"),
 }
 COMMAND_TEXT_KEYS = {"start": "command.start", "menu": "command.menu", "ayuda": "command.help",
                      "help": "command.help", "idioma": "command.language", "language": "command.language",
                      "contacto": "command.contact", "contact": "command.contact", "olvidar": "command.forget",
-                     "forget": "command.forget"}
+                     "forget": "command.forget", "suscribirme": "command.subscribe", "subscribe": "command.subscribe",
+                     "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe"}
 
 
 def file_base_url(base_url: str) -> str:
@@ -63,7 +67,17 @@ def build_application(settings: Settings, engine: Engine, repo: Repository) -> A
             await repo.set_active(user_id=user.id, active=False)
 
     delivery = Delivery(application.bot, on_blocked=mark_blocked)
-    application.bot_data["services"] = Services(settings, Assistant(engine, repo), delivery)
+    assistant = Assistant(engine, repo)
+    broadcasts = BroadcastRepository(repo)
+    application.bot_data.update(
+        services=Services(settings, assistant, delivery),
+        broadcasts=broadcasts,
+        subscriptions=Subscriptions(assistant, broadcasts),
+        broadcaster=Broadcaster(application.bot, broadcasts, engine.texts),
+        staff_gate=StaffGate(settings.staff_chat_id, settings.admin_user_ids),
+        draft_owners=DraftOwners(),
+    )
+    staff.register(application)
     handlers.register(application)
     return application
 
@@ -109,6 +123,8 @@ class TelegramBot:
                                         timeout=30, bootstrap_retries=-1, error_callback=self._polling_error)
             log.info("polling mode")
         await self.application.start()
+        await self.application.bot_data["draft_owners"].load(self.application.bot_data["broadcasts"])
+        await self.application.bot_data["broadcaster"].start()  # resumes a broadcast a crash interrupted
 
     @staticmethod
     def _polling_error(error: TelegramError) -> None:
@@ -116,6 +132,7 @@ class TelegramBot:
 
     async def stop(self) -> None:
         if self.application is not None:
+            await self.application.bot_data["broadcaster"].stop()
             if self.application.updater is not None and self.application.updater.running:
                 await self.application.updater.stop()
             if self.application.running:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
 HUMAN = "human"
+SUBSCRIBE = "sub"
 
 
 @dataclass
@@ -101,9 +102,25 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, _with_human_button(_composer(context).contact(lang), context, lang))
 
 
+def _with_notify_button(reply: Reply, entry_id: str | None, context: ContextTypes.DEFAULT_TYPE) -> Reply:
+    """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap."""
+    if entry_id is None or entry_id in ("suscripcion", "contacto"):
+        return reply
+    button = Button(_texts(context)(reply.language, "button.notify"), SUBSCRIBE)
+    return Reply(reply.blocks, reply.buttons + (button,), reply.language)
+
+
 def _with_human_button(reply: Reply, context: ContextTypes.DEFAULT_TYPE, lang: str) -> Reply:
     button = Button(_texts(context)(lang, "button.human"), HUMAN)
     return Reply(reply.blocks, reply.buttons + (button,), reply.language)
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send(update, context, await context.application.bot_data["subscriptions"].subscribe(visitor(update)))
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _send(update, context, await context.application.bot_data["subscriptions"].unsubscribe(visitor(update)))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -123,7 +140,14 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     async with svc.delivery.typing_while(message.chat_id):
         answer = await svc.assistant.ask(visitor(update), message.text, full=False)
-    await _send(update, context, answer.reply)
+    if answer.intent == "suscripcion":  # "avísenme cuando haya cambios" subscribes; "darme de baja" leaves
+        subscriptions = context.application.bot_data["subscriptions"]
+        if subscriptions.wants_out(message.text):
+            await _send(update, context, await subscriptions.unsubscribe(visitor(update)))
+        else:
+            await _send(update, context, await subscriptions.subscribe(visitor(update)))
+        return
+    await _send(update, context, _with_notify_button(answer.reply, answer.intent, context))
 
 
 async def group_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -168,7 +192,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if data == HUMAN:
         await _human_requested(update, context)
         return
+    if data == SUBSCRIBE or data.startswith("sub:"):
+        await _subscription_button(update, context, data)
+        return
     reply = await svc.assistant.act(who, data, full=False)
+    if data.startswith("e:") and reply is not None:
+        reply = _with_notify_button(reply, data[2:], context)
     lang = await svc.assistant.language_of(who)
     if reply is None:
         reply = _composer(context).simple(lang, "stale.button", buttons=_composer(context).menu_buttons(lang))
@@ -179,6 +208,25 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if data.startswith(("menu", "e:", "lang:")) and await svc.delivery.edit(chat_id, message_id, reply):
             return
         await svc.delivery.send(chat_id, reply)
+    except DeliveryFailed:
+        pass
+
+
+async def _subscription_button(update: Update, context: ContextTypes.DEFAULT_TYPE, data: str) -> None:
+    """Subscribe from under an answer (a new message); topic toggles and Done update the chooser in place."""
+    subscriptions = context.application.bot_data["subscriptions"]
+    who = visitor(update)
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    delivery = services(context).delivery
+    try:
+        if data == SUBSCRIBE:
+            await delivery.send(query.message.chat.id, await subscriptions.subscribe(who))
+            return
+        reply = (await subscriptions.done(who) if data == "sub:done"
+                 else await subscriptions.toggle(who, data.removeprefix("sub:t:")))
+        if reply is not None and not await delivery.edit(query.message.chat.id, query.message.message_id, reply):
+            await delivery.send(query.message.chat.id, reply)
     except DeliveryFailed:
         pass
 
@@ -244,6 +292,8 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("menu", menu))
     application.add_handler(CommandHandler(["contact", "contacto"], contact))
     application.add_handler(CommandHandler(["forget", "olvidar"], forget, filters=private))
+    application.add_handler(CommandHandler(["subscribe", "suscribirme"], subscribe, filters=private))
+    application.add_handler(CommandHandler(["unsubscribe", "cancelar_suscripcion"], unsubscribe, filters=private))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_message))
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.TEXT

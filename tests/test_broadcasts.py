@@ -1,0 +1,255 @@
+"""End to end: subscriptions, the staff broadcast draft, and delivery that survives 403, 429 and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+
+import pytest_asyncio
+
+from bot.broadcasts import parse_when
+from bot.storage import BroadcastRepository
+from tests.fake_bot_api import FakeBotApi, updates
+
+from .telegram_helpers import buttons_of, reply_to, started
+
+STAFF_CHAT = -100777
+STAFF = updates.user(900, "Lupita", "es", username="lupita")
+OUTSIDER = updates.user(901, "Mallory", "en")
+ANA = updates.user(1001, "Ana", "es")
+BEN = updates.user(1002, "Ben", "en")
+
+
+@pytest_asyncio.fixture
+async def server():
+    async with FakeBotApi() as fake:
+        fake.add_chat(STAFF_CHAT, type="supergroup", title="Staff")
+        fake.add_chat_member(STAFF_CHAT, STAFF["id"], status="member", user=STAFF)
+        yield fake
+        fake.assert_no_validation_errors()
+
+
+@pytest_asyncio.fixture
+async def bot(server, tmp_path, engine):
+    running = await started(server, tmp_path / "bot.sqlite3", engine, staff_chat_id=STAFF_CHAT)
+    yield running
+    await running.stop()
+
+
+async def subscribe_users(bot, people: list[dict]) -> None:
+    """Subscribers created directly in the database (as /subscribe would), for tests that need many."""
+    broadcasts = BroadcastRepository(bot.repo)
+    for person in people:
+        user = await bot.repo.get_or_create_user(channel="telegram", external_id=str(person["id"]),
+                                                 language=person.get("language_code") or "es")
+        await broadcasts.subscribe(user_id=user.id)
+
+
+def in_staff_chat(who: dict, text: str) -> dict:
+    """A message in the staff group; a /command carries its bot_command entity, as Telegram sends it."""
+    update = updates.group_text(STAFF_CHAT, who, text, title="Staff")
+    if text.startswith("/"):
+        update["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return update
+
+
+def staff_says(server, text: str) -> None:
+    server.push_update(in_staff_chat(STAFF, text))
+
+
+async def staff_message(server, fragment: str, count: int = 1, timeout: float = 10):
+    return await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and c.result is not None
+                                 and fragment in c.params.get("text", ""), count=count, timeout=timeout)
+
+
+async def press(server, who: dict, call, data: str) -> None:
+    server.push_update(updates.callback(who, call.result, data))
+
+
+async def draft_and_send(server, *, es: str, en: str | None, audience: str = "subscribers") -> int:
+    """The whole staff flow: /broadcast, texts, skip media, audience, confirm. Returns the broadcast id."""
+    staff_says(server, "/broadcast")
+    ask = await staff_message(server, "Manda el texto en español")
+    broadcast_id = int(ask.params["text"].split("#")[1].split(".")[0])
+    if en is None:
+        await press(server, STAFF, ask, f"bcd:both:{broadcast_id}")
+        await staff_message(server, "ambos idiomas")
+        staff_says(server, es)
+    else:
+        staff_says(server, es)
+        await staff_message(server, "Ahora manda el texto en inglés")
+        staff_says(server, en)
+    media = await staff_message(server, "Agrega una foto")
+    await press(server, STAFF, media, f"bcd:skip:{broadcast_id}")
+    audience_question = await staff_message(server, "¿Quién lo debe recibir?")
+    assert f"bcd:aud:{broadcast_id}:{audience}" in [data for _, data in buttons_of(audience_question)]
+    await press(server, STAFF, audience_question, f"bcd:aud:{broadcast_id}:{audience}")
+    confirm = await staff_message(server, f"¿Envío el aviso #{broadcast_id}")
+    await press(server, STAFF, confirm, f"bcd:go:{broadcast_id}")
+    return broadcast_id
+
+
+def broadcast_texts(server, chat_id: int, marker: str) -> list[str]:
+    return [c.params["text"] for c in server.calls_to("sendMessage")
+            if c.chat_id == chat_id and c.result is not None and marker in c.params["text"]]
+
+
+async def test_subscribe_choose_topics_and_unsubscribe(server, bot):
+    server.push_update(updates.command(ANA, "/suscribirme"))
+    chooser = await reply_to(server, ANA["id"])
+    assert "Quedaste suscrito" in chooser.params["text"]
+    assert ("✅ Todas las noticias del INM", "sub:t:all") in buttons_of(chooser)
+    await press(server, ANA, chooser, "sub:t:fees")
+    toggled = await server.wait_for("editMessageText", lambda c: c.chat_id == ANA["id"])
+    assert ("✅ Costos y derechos", "sub:t:fees") in buttons_of(toggled)
+    assert ("▫️ Todas las noticias del INM", "sub:t:all") in buttons_of(toggled)
+    await press(server, ANA, toggled, "sub:done")
+    saved = await server.wait_for("editMessageText", lambda c: c.chat_id == ANA["id"], count=2)
+    assert "Recibirás noticias sobre: Costos y derechos" in saved.params["text"]
+    for _ in range(2):  # idempotent: the same confirmation twice
+        server.push_update(updates.command(ANA, "/cancelar_suscripcion"))
+    await reply_to(server, ANA["id"], count=3)
+    assert all("Ya no recibirás" in t for t in [c.params["text"] for c in server.calls_to("sendMessage",
+                                                                                          chat_id=ANA["id"])][1:])
+    user = await bot.repo.find_user(channel="telegram", external_id=str(ANA["id"]))
+    assert await BroadcastRepository(bot.repo).topics(user_id=user.id) is None
+
+
+async def test_free_text_and_the_button_under_an_answer_subscribe(server, bot):
+    server.push_update(updates.private_text(BEN, "please keep me posted about INM news"))
+    first = await reply_to(server, BEN["id"])
+    assert "You're subscribed" in first.params["text"]
+    server.push_update(updates.private_text(BEN, "unsubscribe me from the news"))
+    assert "You won't receive update messages" in (await reply_to(server, BEN["id"], count=2)).params["text"]
+    server.push_update(updates.private_text(BEN, "lost my resident card"))
+    answer = await reply_to(server, BEN["id"], count=3)
+    assert ("🔔 Notify me of changes", "sub") in buttons_of(answer)
+    await press(server, BEN, answer, "sub")
+    assert "You're subscribed" in (await reply_to(server, BEN["id"], count=4)).params["text"]
+
+
+async def test_non_staff_cannot_broadcast(server, bot):
+    server.push_update(updates.command(OUTSIDER, "/broadcast"))
+    refusal = await reply_to(server, OUTSIDER["id"])
+    assert refusal.params["text"] == "Sorry, only the firm's staff can do that."
+    server.push_update(in_staff_chat(OUTSIDER, "/broadcasts"))
+    await staff_message(server, "only the firm's staff")
+    with sqlite3.connect(bot.settings.database_path) as db:
+        assert db.execute("SELECT count(*) FROM broadcasts").fetchone()[0] == 0
+
+
+async def test_full_draft_preview_confirm_and_delivery_in_both_languages(server, bot):
+    await subscribe_users(bot, [ANA, BEN])
+    broadcast_id = await draft_and_send(server, es="El INM <cambió> las tarifas & más",
+                                        en="INM <changed> the fees & more")
+    preview = await staff_message(server, "El INM &lt;cambió&gt; las tarifas &amp; más")
+    assert "Para dejar de recibirlas: /cancelar_suscripcion" in preview.params["text"]
+    await staff_message(server, f"Aviso #{broadcast_id} terminado: enviados 2")
+    spanish = broadcast_texts(server, ANA["id"], "tarifas")
+    english = broadcast_texts(server, BEN["id"], "fees")
+    assert spanish == [preview.params["text"]]  # exactly what the preview showed
+    assert len(english) == 1 and "To stop: /unsubscribe" in english[0]
+    staff_says(server, "/broadcasts")
+    listing = await staff_message(server, f"#{broadcast_id} terminado ·")
+    assert "enviados 2/2" in listing.params["text"]
+
+
+async def test_blocked_recipients_do_not_stop_the_job_and_are_unsubscribed(server, bot):
+    people = [updates.user(3000 + i, f"U{i}", "es") for i in range(6)]
+    await subscribe_users(bot, people)
+    server.fail_blocked(people[1]["id"])
+    server.fail_chat_not_found(people[4]["id"])
+    broadcast_id = await draft_and_send(server, es="Aviso importante", en=None)
+    summary = await staff_message(server, f"Aviso #{broadcast_id} terminado")
+    assert "enviados 4, fallidos 0, bloqueados 2, de 6" in summary.params["text"]
+    broadcasts = BroadcastRepository(bot.repo)
+    for person, subscribed in ((people[1], False), (people[4], False), (people[0], True)):
+        user = await bot.repo.find_user(channel="telegram", external_id=str(person["id"]))
+        assert (await broadcasts.topics(user_id=user.id) is not None) is subscribed
+
+
+async def test_flood_control_pauses_the_sender_then_delivers_everyone_once(server, bot):
+    people = [updates.user(4000 + i, f"U{i}", "en") for i in range(8)]
+    await subscribe_users(bot, people)
+    server.fail("sendMessage", status=429, retry_after=1, chat_id=people[3]["id"])
+    broadcast_id = await draft_and_send(server, es="Hola", en="Hello there")
+    await staff_message(server, f"Aviso #{broadcast_id} terminado", timeout=15)
+    for person in people:
+        assert len(broadcast_texts(server, person["id"], "Hello there")) == 1
+    assert bot.application.bot_data["broadcaster"].retry_afters == 1
+    sends = [c for c in server.calls_to("sendMessage") if c.chat_id in {p["id"] for p in people}]
+    assert all(b.time - a.time >= 0.035 for a, b in zip(sends, sends[1:]))  # 25/s at most
+
+
+async def test_restart_in_the_middle_resumes_without_duplicates_or_gaps(server, tmp_path, engine):
+    database = tmp_path / "bot.sqlite3"
+    first = await started(server, database, engine, staff_chat_id=STAFF_CHAT)
+    people = [updates.user(5000 + i, f"U{i}", "es") for i in range(40)]
+    await subscribe_users(first, people)
+    broadcast_id = await draft_and_send(server, es="Cambio en el sistema de citas", en=None)
+    await server.wait_for("sendMessage", lambda c: c.chat_id in {p["id"] for p in people} and c.result, count=10)
+    await first.stop()
+    delivered_before = sum(len(broadcast_texts(server, p["id"], "sistema de citas")) for p in people)
+    assert 10 <= delivered_before < 40
+    second = await started(server, database, engine, staff_chat_id=STAFF_CHAT)
+    try:
+        await staff_message(server, f"Aviso #{broadcast_id} terminado", timeout=20)
+    finally:
+        await second.stop()
+    assert [len(broadcast_texts(server, p["id"], "sistema de citas")) for p in people] == [1] * 40
+
+
+async def test_scheduled_broadcast_survives_a_restart(server, tmp_path, engine):
+    database = tmp_path / "bot.sqlite3"
+    first = await started(server, database, engine, staff_chat_id=STAFF_CHAT)
+    await subscribe_users(first, [ANA])
+    staff_says(server, "/broadcast")
+    ask = await staff_message(server, "Manda el texto en español")
+    broadcast_id = int(ask.params["text"].split("#")[1].split(".")[0])
+    await press(server, STAFF, ask, f"bcd:both:{broadcast_id}")
+    await staff_message(server, "ambos idiomas")
+    staff_says(server, "Mañana cambia el horario")
+    await press(server, STAFF, await staff_message(server, "Agrega una foto"), f"bcd:skip:{broadcast_id}")
+    await press(server, STAFF, await staff_message(server, "¿Quién lo debe recibir?"), f"bcd:aud:{broadcast_id}:all")
+    await press(server, STAFF, await staff_message(server, "¿Envío el aviso"), f"bcd:later:{broadcast_id}")
+    await staff_message(server, "¿Cuándo debe salir?")
+    staff_says(server, "ayer a las 9")
+    await staff_message(server, "No entendí esa hora")
+    staff_says(server, "2099-12-01 09:00")
+    await staff_message(server, f"El aviso #{broadcast_id} está programado para el 2099-12-01 09:00")
+    await first.stop()
+    with sqlite3.connect(database) as db:  # time passes: the job is now due
+        db.execute("UPDATE broadcasts SET scheduled_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", (broadcast_id,))
+    second = await started(server, database, engine, staff_chat_id=STAFF_CHAT)
+    try:
+        await staff_message(server, f"Aviso #{broadcast_id} terminado", timeout=15)
+    finally:
+        await second.stop()
+    assert len(broadcast_texts(server, ANA["id"], "Mañana cambia el horario")) == 1
+
+
+async def test_pause_resume_and_cancel_from_the_progress_message(server, bot):
+    people = [updates.user(6000 + i, f"U{i}", "es") for i in range(60)]
+    await subscribe_users(bot, people)
+    broadcast_id = await draft_and_send(server, es="Aviso largo", en=None)
+    progress = await staff_message(server, f"Aviso #{broadcast_id} en curso")
+    await press(server, STAFF, progress, f"bc:pause:{broadcast_id}")
+    await server.wait_for("editMessageText", lambda c: f"#{broadcast_id} en pausa" in c.params.get("text", ""))
+    await asyncio.sleep(0.3)
+    paused_at = len([c for c in server.calls_to("sendMessage") if "Aviso largo" in c.params.get("text", "")])
+    await asyncio.sleep(0.5)
+    assert len([c for c in server.calls_to("sendMessage") if "Aviso largo" in c.params.get("text", "")]) == paused_at
+    await press(server, STAFF, progress, f"bc:resume:{broadcast_id}")
+    await asyncio.sleep(0.3)
+    await press(server, STAFF, progress, f"bc:cancel:{broadcast_id}")
+    await server.wait_for("editMessageText", lambda c: f"#{broadcast_id} cancelado" in c.params.get("text", ""))
+    counts = await BroadcastRepository(bot.repo).counts(broadcast_id)
+    assert 0 < counts.sent < 60 and counts.pending > 0
+
+
+def test_schedule_times_are_read_in_mexico_city_time():
+    now = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+    assert parse_when("2026-12-01 09:00", now) == dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.timezone.utc)
+    assert parse_when("2026-11-01 09:00", now) is None  # in the past
+    assert parse_when("tomorrow", now) is None
