@@ -30,6 +30,7 @@ class Settings:
     staff_chat_id: int | None = None
     admin_user_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
+    handoff_release_minutes: int = 120
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -52,6 +53,7 @@ class Settings:
             admin_user_ids=frozenset(_int(part, "ADMIN_USER_IDS")
                                      for part in re.split(r"[,\s]+", get("ADMIN_USER_IDS") or "") if part),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            handoff_release_minutes=_int(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
         )
 
 

@@ -31,6 +31,10 @@ class Texts:
         return texts
 
     def validate(self) -> None:
+        for lang in LANGUAGES:
+            odd = [k for k in self.tables[lang] if not isinstance(k, str)]
+            if odd:  # YAML 1.1 reads yes/no/on/off keys as booleans
+                raise TextsError(f"{lang}.yaml: keys must be text, got {odd!r} (quote them)")
         es, en = (set(self.tables[lang]) for lang in LANGUAGES)
         if es != en:
             raise TextsError(f"locale keys differ: only in es {sorted(es - en)}, only in en {sorted(en - es)}")

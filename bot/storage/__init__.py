@@ -1,7 +1,7 @@
 """Storage: the Repository is the only code that speaks SQL."""
 
-from .repository import (Broadcast, BroadcastCounts, BroadcastRepository, ConversationState, Exchange, Recipient, QuestionRecord, Repository, StorageError, UnansweredQuestion, User,
+from .repository import (Conversation, HandoffRepository, MessageLink, Broadcast, BroadcastCounts, BroadcastRepository, ConversationState, Exchange, Recipient, QuestionRecord, Repository, StorageError, UnansweredQuestion, User,
                          migrations)
 
-__all__ = ["Broadcast", "BroadcastCounts", "BroadcastRepository", "ConversationState", "Exchange", "Recipient", "QuestionRecord", "Repository", "StorageError", "UnansweredQuestion", "User",
+__all__ = ["Conversation", "HandoffRepository", "MessageLink", "Broadcast", "BroadcastCounts", "BroadcastRepository", "ConversationState", "Exchange", "Recipient", "QuestionRecord", "Repository", "StorageError", "UnansweredQuestion", "User",
            "migrations"]

@@ -506,3 +506,122 @@ class BroadcastRepository:
             if unsubscribe_user is not None:  # blocked or gone: stop sending them anything
                 await db.execute("DELETE FROM subscriptions WHERE user_id = ?", (unsubscribe_user,))
                 await db.execute("UPDATE users SET active = 0 WHERE id = ?", (unsubscribe_user,))
+
+
+# ---------------------------------------------------------------------------------------------- staff takeover
+@dataclass(frozen=True)
+class Conversation:
+    user_id: int
+    status: str                     # bot | requested | human
+    topic_id: int | None
+    card_message_id: int | None
+    owner_id: int | None
+    owner_name: str | None
+    requested_at: str | None
+    taken_at: str | None
+    last_activity_at: str | None
+
+    @property
+    def with_staff(self) -> bool:
+        return self.status in ("requested", "human")
+
+
+@dataclass(frozen=True)
+class MessageLink:
+    user_id: int
+    user_chat_id: int
+    user_message_id: int
+    staff_chat_id: int
+    staff_message_id: int
+    direction: str
+
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+class HandoffRepository:
+    """The SQL of takeovers: conversation state per user and the relayed message pairs."""
+
+    def __init__(self, repo: Repository):
+        self.repo = repo
+
+    @staticmethod
+    def _conversation(row: aiosqlite.Row) -> Conversation:
+        return Conversation(*(row[name] for name in Conversation.__dataclass_fields__))
+
+    async def get(self, user_id: int) -> Conversation:
+        row = await self.repo._fetchone("SELECT * FROM conversations WHERE user_id = ?", (user_id,))
+        return self._conversation(row) if row else Conversation(user_id, "bot", None, None, None, None, None, None,
+                                                                None)
+
+    async def by_topic(self, topic_id: int) -> Conversation | None:
+        row = await self.repo._fetchone("SELECT * FROM conversations WHERE topic_id = ?", (topic_id,))
+        return self._conversation(row) if row else None
+
+    async def request(self, user_id: int) -> bool:
+        """Ask for a person (idempotent); True if the conversation was with the bot until now."""
+        async with self.repo.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO conversations (user_id) VALUES (?)", (user_id,))
+            cursor = await db.execute(
+                f"UPDATE conversations SET status = 'requested', requested_at = {_NOW}, last_activity_at = {_NOW}, "
+                "owner_id = NULL, owner_name = NULL, taken_at = NULL WHERE user_id = ? AND status = 'bot'",
+                (user_id,))
+            return cursor.rowcount > 0
+
+    async def set_topic(self, user_id: int, *, topic_id: int | None, card_message_id: int | None) -> None:
+        async with self.repo.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO conversations (user_id) VALUES (?)", (user_id,))
+            await db.execute("UPDATE conversations SET topic_id = NULL WHERE topic_id = ? AND user_id != ?",
+                             (topic_id, user_id))
+            await db.execute("UPDATE conversations SET topic_id = ?, card_message_id = ? WHERE user_id = ?",
+                             (topic_id, card_message_id, user_id))
+
+    async def take(self, user_id: int, *, staff_id: int, staff_name: str) -> Conversation:
+        """The first staff member to write takes it; returns the conversation with its (possibly other) owner."""
+        async with self.repo.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO conversations (user_id) VALUES (?)", (user_id,))
+            await db.execute(
+                f"UPDATE conversations SET status = 'human', owner_id = ?, owner_name = ?, taken_at = {_NOW}, "
+                f"last_activity_at = {_NOW} WHERE user_id = ? AND (owner_id IS NULL OR status = 'bot')",
+                (staff_id, staff_name, user_id))
+        return await self.get(user_id)
+
+    async def touch(self, user_id: int) -> None:
+        async with self.repo.transaction() as db:
+            await db.execute(f"UPDATE conversations SET last_activity_at = {_NOW} WHERE user_id = ?", (user_id,))
+
+    async def release(self, user_id: int) -> bool:
+        """Back to the bot (idempotent); True if a person had it or had been asked for."""
+        async with self.repo.transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE conversations SET status = 'bot', owner_id = NULL, owner_name = NULL, released_at = {_NOW} "
+                "WHERE user_id = ? AND status != 'bot'", (user_id,))
+            return cursor.rowcount > 0
+
+    async def idle_since(self, cutoff_iso: str) -> list[Conversation]:
+        rows = await self.repo._fetchall(
+            "SELECT * FROM conversations WHERE status != 'bot' AND last_activity_at < ?", (cutoff_iso,))
+        return [self._conversation(r) for r in rows]
+
+    async def link(self, *, user_id: int, user_chat_id: int, user_message_id: int, staff_chat_id: int,
+                   staff_message_id: int, direction: str) -> None:
+        async with self.repo.transaction() as db:
+            await db.execute(
+                """INSERT INTO message_links (user_id, user_chat_id, user_message_id, staff_chat_id, staff_message_id,
+                                              direction) VALUES (?, ?, ?, ?, ?, ?)""",
+                (user_id, user_chat_id, user_message_id, staff_chat_id, staff_message_id, direction))
+
+    async def by_staff_message(self, staff_chat_id: int, staff_message_id: int) -> MessageLink | None:
+        row = await self.repo._fetchone(
+            "SELECT * FROM message_links WHERE staff_chat_id = ? AND staff_message_id = ? ORDER BY id DESC",
+            (staff_chat_id, staff_message_id))
+        return MessageLink(*(row[n] for n in MessageLink.__dataclass_fields__)) if row else None
+
+    async def by_user_message(self, user_chat_id: int, user_message_id: int) -> MessageLink | None:
+        row = await self.repo._fetchone(
+            "SELECT * FROM message_links WHERE user_chat_id = ? AND user_message_id = ? ORDER BY id DESC",
+            (user_chat_id, user_message_id))
+        return MessageLink(*(row[n] for n in MessageLink.__dataclass_fields__)) if row else None
+
+    async def subscribed(self, user_id: int) -> bool:
+        return await self.repo._fetchone("SELECT 1 FROM subscriptions WHERE user_id = ?", (user_id,)) is not None

@@ -16,13 +16,14 @@ from telegram.ext import Application, Defaults
 from ...assistant import Assistant
 from ...config import Settings
 from ...engine import Engine
-from ...storage import BroadcastRepository, Repository
+from ...storage import BroadcastRepository, HandoffRepository, Repository
 from ...subscriptions import Subscriptions
-from . import handlers, staff
+from . import handlers, staff, takeover_handlers
 from .broadcasting import Broadcaster
 from .delivery import Delivery
 from .handlers import CHANNEL, Services
 from .staff import DraftOwners, StaffGate
+from .takeover import Takeover
 from .ordering import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,15 @@ MAX_CONCURRENT_UPDATES = 32
 # until the server's delayed ACK (~40 ms), so every API call would wait on the network stack, not on Telegram.
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 COMMANDS = {
-    "es": ("start", "menu", "ayuda", "idioma", "contacto", "suscribirme", "cancelar_suscripcion", "olvidar"),
-    "en": ("start", "menu", "help", "language", "contact", "subscribe", "unsubscribe", "forget"),
+    "es": ("start", "menu", "ayuda", "idioma", "contacto", "asesor", "suscribirme", "cancelar_suscripcion", "olvidar"),
+    "en": ("start", "menu", "help", "language", "contact", "human", "subscribe", "unsubscribe", "forget"),
 }
 COMMAND_TEXT_KEYS = {"start": "command.start", "menu": "command.menu", "ayuda": "command.help",
                      "help": "command.help", "idioma": "command.language", "language": "command.language",
                      "contacto": "command.contact", "contact": "command.contact", "olvidar": "command.forget",
                      "forget": "command.forget", "suscribirme": "command.subscribe", "subscribe": "command.subscribe",
-                     "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe"}
+                     "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe",
+                     "asesor": "command.human", "human": "command.human"}
 
 
 def file_base_url(base_url: str) -> str:
@@ -76,7 +78,10 @@ def build_application(settings: Settings, engine: Engine, repo: Repository) -> A
         broadcaster=Broadcaster(application.bot, broadcasts, engine.texts),
         staff_gate=StaffGate(settings.staff_chat_id, settings.admin_user_ids),
         draft_owners=DraftOwners(),
+        takeover=Takeover(application.bot, assistant, HandoffRepository(repo), settings.staff_chat_id,
+                          settings.handoff_release_minutes),
     )
+    takeover_handlers.register(application, settings.staff_chat_id)
     staff.register(application)
     handlers.register(application)
     return application
@@ -125,6 +130,7 @@ class TelegramBot:
         await self.application.start()
         await self.application.bot_data["draft_owners"].load(self.application.bot_data["broadcasts"])
         await self.application.bot_data["broadcaster"].start()  # resumes a broadcast a crash interrupted
+        await self.application.bot_data["takeover"].start()
 
     @staticmethod
     def _polling_error(error: TelegramError) -> None:
@@ -133,6 +139,7 @@ class TelegramBot:
     async def stop(self) -> None:
         if self.application is not None:
             await self.application.bot_data["broadcaster"].stop()
+            await self.application.bot_data["takeover"].stop()
             if self.application.updater is not None and self.application.updater.running:
                 await self.application.updater.stop()
             if self.application.running:

@@ -102,6 +102,12 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send(update, context, _with_human_button(_composer(context).contact(lang), context, lang))
 
 
+def wants_person(assistant, text: str) -> bool:
+    """A message about contacting the firm that asks for a person, not for prices or an address."""
+    tokens = set(assistant.engine.matcher.analyzer.tokens(text))
+    return bool(tokens & {"PERSON", "TALK"})
+
+
 def _with_notify_button(reply: Reply, entry_id: str | None, context: ContextTypes.DEFAULT_TYPE) -> Reply:
     """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap."""
     if entry_id is None or entry_id in ("suscripcion", "contacto"):
@@ -140,6 +146,9 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     async with svc.delivery.typing_while(message.chat_id):
         answer = await svc.assistant.ask(visitor(update), message.text, full=False)
+    if answer.intent == "contacto" and wants_person(svc.assistant, message.text):
+        await _human_requested(update, context)  # "quiero hablar con un asesor", "I need a human"
+        return
     if answer.intent == "suscripcion":  # "avísenme cuando haya cambios" subscribes; "darme de baja" leaves
         subscriptions = context.application.bot_data["subscriptions"]
         if subscriptions.wants_out(message.text):
@@ -247,21 +256,9 @@ async def _forget_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, con
 
 
 async def _human_requested(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pass the request to the staff chat (when configured) and tell the user a person will answer."""
-    svc = services(context)
-    who = visitor(update)
-    lang = await svc.assistant.language_of(who)
-    staff_chat = svc.settings.staff_chat_id
-    if staff_chat is not None:
-        handle = f" @{who.username}" if who.username else ""
-        text = _texts(context)("es", "staff.person_requested", name=f"{who.display_name or '?'}{handle}",
-                               lang=lang, user_id=who.external_id)
-        notice = Reply((Block(Style.TEXT, (text,)),))  # rendering escapes the user's name
-        try:
-            await svc.delivery.send(staff_chat, notice)
-        except DeliveryFailed:
-            log.error("could not tell the staff chat about a request for a person")
-    await _send(update, context, _composer(context).simple(lang, "handoff.requested"))
+    """The "Talk to a person" button: the takeover module hands the chat to the staff."""
+    from .takeover_handlers import request_person  # the takeover module builds on these handlers
+    await request_person(update, context)
 
 
 # ---------------------------------------------------------------------------------------------- membership, errors
@@ -273,7 +270,10 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     repo = services(context).assistant.repo
     user = await repo.find_user(channel=CHANNEL, external_id=str(change.chat.id))
     if user is not None:
-        await repo.set_active(user_id=user.id, active=change.new_chat_member.status != ChatMember.BANNED)
+        blocked = change.new_chat_member.status == ChatMember.BANNED
+        await repo.set_active(user_id=user.id, active=not blocked)
+        if blocked and "takeover" in context.application.bot_data:
+            await context.application.bot_data["takeover"].user_blocked(user)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
