@@ -248,9 +248,8 @@ class Composer:
             value = getattr(firm, key)
             if not is_placeholder(value):
                 details.append(self.t(lang, f"contact.{key}", **{key: value}))
-        if not is_placeholder(firm.hours.note):
-            details.append(self.t(lang, "contact.hours", days=self.t.weekdays(lang, firm.hours.days),
-                                  open=firm.hours.open.strftime("%H:%M"), close=firm.hours.close.strftime("%H:%M")))
+        details.append(self.t(lang, "contact.hours", days=self.t.weekdays(lang, firm.hours.days),
+                              open=firm.hours.open.strftime("%H:%M"), close=firm.hours.close.strftime("%H:%M")))
         b.add(Style.BULLETS, *details)
         b.add(Style.TEXT, self.t(lang, "contact.in_chat"))
 
