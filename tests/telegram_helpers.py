@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 from bot.channels.telegram.app import TelegramBot
 from bot.config import Settings
@@ -20,6 +22,29 @@ def free_port() -> int:
 def settings_for(server: FakeBotApi, database: Path, **overrides) -> Settings:
     base = Settings(telegram_bot_token=server.token, telegram_api_base_url=server.base_url, database_path=database)
     return dataclasses.replace(base, **overrides)
+
+
+@asynccontextmanager
+async def server_with_staff_chat(staff_chat: int, members: list[dict], *, forum: bool) -> AsyncIterator[FakeBotApi]:
+    """A fake Bot API whose staff group (a forum or a plain supergroup) has the given members."""
+    async with FakeBotApi() as fake:
+        if forum:
+            fake.add_forum_chat(staff_chat, title="Firm support")
+        else:
+            fake.add_chat(staff_chat, type="supergroup", title="Staff")
+        for member in members:
+            fake.add_chat_member(staff_chat, member["id"], status="member", user=member)
+        yield fake
+        fake.assert_no_validation_errors()
+
+
+@asynccontextmanager
+async def running_bot(server: FakeBotApi, database: Path, engine, **overrides) -> AsyncIterator[TelegramBot]:
+    bot = await started(server, database, engine, **overrides)
+    try:
+        yield bot
+    finally:
+        await bot.stop()
 
 
 async def started(server: FakeBotApi, database: Path, engine, **overrides) -> TelegramBot:

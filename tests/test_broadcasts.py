@@ -12,7 +12,7 @@ from bot.broadcasts import parse_when
 from bot.storage import BroadcastRepository
 from tests.fake_bot_api import FakeBotApi, updates
 
-from .telegram_helpers import buttons_of, reply_to, started
+from .telegram_helpers import buttons_of, reply_to, running_bot, server_with_staff_chat, started
 
 STAFF_CHAT = -100777
 STAFF = updates.user(900, "Lupita", "es", username="lupita")
@@ -23,18 +23,14 @@ BEN = updates.user(1002, "Ben", "en")
 
 @pytest_asyncio.fixture
 async def server():
-    async with FakeBotApi() as fake:
-        fake.add_chat(STAFF_CHAT, type="supergroup", title="Staff")
-        fake.add_chat_member(STAFF_CHAT, STAFF["id"], status="member", user=STAFF)
+    async with server_with_staff_chat(STAFF_CHAT, [STAFF], forum=False) as fake:
         yield fake
-        fake.assert_no_validation_errors()
 
 
 @pytest_asyncio.fixture
 async def bot(server, tmp_path, engine):
-    running = await started(server, tmp_path / "bot.sqlite3", engine, staff_chat_id=STAFF_CHAT)
-    yield running
-    await running.stop()
+    async with running_bot(server, tmp_path / "bot.sqlite3", engine, staff_chat_id=STAFF_CHAT) as running:
+        yield running
 
 
 async def subscribe_users(bot, people: list[dict]) -> None:

@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from tests.fake_bot_api import FakeBotApi, updates
 
-from .telegram_helpers import buttons_of, reply_to, started
+from .telegram_helpers import buttons_of, reply_to, running_bot, server_with_staff_chat, started
 
 STAFF_CHAT = -100888
 LUPITA = updates.user(900, "Lupita", "es")
@@ -20,19 +20,14 @@ BEN = updates.user(1002, "Ben", "en")
 
 @pytest_asyncio.fixture
 async def server():
-    async with FakeBotApi() as fake:
-        fake.add_forum_chat(STAFF_CHAT, title="Firm support")
-        for member in (LUPITA, MARIO):
-            fake.add_chat_member(STAFF_CHAT, member["id"], status="member", user=member)
+    async with server_with_staff_chat(STAFF_CHAT, [LUPITA, MARIO], forum=True) as fake:
         yield fake
-        fake.assert_no_validation_errors()
 
 
 @pytest_asyncio.fixture
 async def bot(server, tmp_path, engine):
-    running = await started(server, tmp_path / "bot.sqlite3", engine, staff_chat_id=STAFF_CHAT)
-    yield running
-    await running.stop()
+    async with running_bot(server, tmp_path / "bot.sqlite3", engine, staff_chat_id=STAFF_CHAT) as running:
+        yield running
 
 
 def live_topics(server) -> list:

@@ -32,25 +32,27 @@ async def request_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 # ---------------------------------------------------------------------------------------------- the user's side
+async def _user_with_staff(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """The stored user when a person has their chat, else None (the bot handles the update as usual)."""
+    who = update.effective_user
+    if who is None or who.id not in takeover(context).with_staff:
+        return None
+    return await services(context).assistant.user(visitor(update))
+
+
 async def user_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """While a person has the chat, everything the user sends goes to the staff and the bot stays silent."""
-    who = update.effective_user
-    message = update.effective_message
-    if who is None or message is None or who.id not in takeover(context).with_staff:
-        return
-    user = await services(context).assistant.user(visitor(update))
-    await takeover(context).from_user(user, message)
-    raise ApplicationHandlerStop
+    user = await _user_with_staff(update, context)
+    if user is not None and update.effective_message is not None:
+        await takeover(context).from_user(user, update.effective_message)
+        raise ApplicationHandlerStop
 
 
 async def user_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    who = update.effective_user
-    message = update.edited_message
-    if who is None or message is None or who.id not in takeover(context).with_staff:
-        return
-    user = await services(context).assistant.user(visitor(update))
-    await takeover(context).edit_from_user(user, message)
-    raise ApplicationHandlerStop
+    user = await _user_with_staff(update, context)
+    if user is not None and update.edited_message is not None:
+        await takeover(context).edit_from_user(user, update.edited_message)
+        raise ApplicationHandlerStop
 
 
 async def user_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
