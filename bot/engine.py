@@ -106,9 +106,6 @@ class Engine:
         return self._entry_answer(text, lang, entry, match,
                                   self.composer.entry(entry, lang, full=full, lead=lead))
 
-    def entry_answer(self, entry_id: str, lang: str, *, full: bool) -> Reply:
-        return self.composer.entry(self.catalogue.get(entry_id), lang, full=full)
-
     def _entry_answer(self, text: str, lang: str, entry: Entry, match: Match, reply: Reply) -> Answer:
         kind = AnswerKind.PROCEDURE if entry.kind is Kind.PROCEDURE else AnswerKind.TOPIC
         appointment = entry.appointment.value if entry.appointment else None

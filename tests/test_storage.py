@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.storage import Repository, migrations
+from bot.storage import Exchange, Repository, migrations
+
+
+def exchange(user_id: int, text: str, *, entry_id: str | None = None, unanswered: bool = True,
+             choices: tuple[str, ...] = ()) -> Exchange:
+    return Exchange(user_id=user_id, language=None, display_name=None, username=None, last_entry_id=entry_id,
+                    pending_choices=choices, text=text, answer_language="es",
+                    kind="procedure" if entry_id else "none", entry_id=entry_id,
+                    candidates=(entry_id,) if entry_id else (), confidence=0.5, unanswered=unanswered)
+
+
+async def state_of(repo: Repository, user_id: int):
+    user = await repo.get_user(user_id)
+    return (await repo.user_and_state(channel=user.channel, external_id=user.external_id))[1]
 
 
 async def test_database_runs_in_wal_with_every_migration_applied(repo, tmp_path):
@@ -31,15 +44,13 @@ async def test_reopening_keeps_data_and_does_not_reapply_migrations(tmp_path):
 async def test_state_and_questions_are_kept_per_user(repo):
     ana = await repo.get_or_create_user(channel="telegram", external_id="1", display_name="Ana")
     bob = await repo.get_or_create_user(channel="telegram", external_id="2")
-    await repo.save_state(user_id=ana.id, last_entry_id="canje", pending_choices=["s:canje:r", "contact"])
     for text in ("tacos al pastor", "Tacos al pastor!", "clima"):
-        await repo.log_question(user_id=bob.id, text=text, language="es", kind="none", entry_id=None,
-                                candidates=[], confidence=0.1, unanswered=True)
-    await repo.log_question(user_id=ana.id, text="canje", language="es", kind="procedure", entry_id="canje",
-                            candidates=["canje"], confidence=0.9, unanswered=False)
-    state = await repo.get_state(user_id=ana.id)
+        await repo.record_exchange(exchange(bob.id, text))
+    await repo.record_exchange(exchange(ana.id, "canje", entry_id="canje", unanswered=False,
+                                        choices=("s:canje:r", "contact")))
+    state = await state_of(repo, ana.id)
     assert state.last_entry_id == "canje" and state.pending_choices == ("s:canje:r", "contact")
-    assert (await repo.get_state(user_id=bob.id)).last_entry_id is None
+    assert (await state_of(repo, bob.id)).last_entry_id is None
     top = await repo.unanswered(limit=5)
     assert [(row.count, row.text) for row in top][0] == (2, "tacos al pastor")
     assert len(top) == 2
@@ -47,29 +58,27 @@ async def test_state_and_questions_are_kept_per_user(repo):
 
 async def test_forgetting_a_user_deletes_their_state_and_questions(repo):
     user = await repo.get_or_create_user(channel="telegram", external_id="7")
-    await repo.save_state(user_id=user.id, last_entry_id="visas", pending_choices=[])
-    await repo.log_question(user_id=user.id, text="x", language="es", kind="none", entry_id=None, candidates=[],
-                            confidence=0, unanswered=True)
+    await repo.record_exchange(exchange(user.id, "x", entry_id="visas"))
     await repo.forget_user(user_id=user.id)
     assert await repo.find_user(channel="telegram", external_id="7") is None
     assert await repo.unanswered() == []
-    assert (await repo.get_state(user_id=user.id)).last_entry_id is None
+    again = await repo.get_or_create_user(channel="telegram", external_id="7")
+    assert (await state_of(repo, again.id)).last_entry_id is None
 
 
 async def test_concurrent_writers_do_not_interleave_transactions(repo):
     async def one(i: int) -> None:
         user = await repo.get_or_create_user(channel="telegram", external_id=str(i))
-        await repo.log_question(user_id=user.id, text=f"q{i}", language="es", kind="none", entry_id=None,
-                                candidates=[], confidence=0, unanswered=True)
+        await repo.record_exchange(exchange(user.id, f"q{i}"))
 
     await asyncio.gather(*(one(i) for i in range(50)))
     assert await repo.count_users() == 50
+    assert len(await repo.unanswered(limit=100)) == 50  # every exchange committed (in shared transactions)
 
 
 async def test_sql_like_text_is_stored_verbatim(repo):
     user = await repo.get_or_create_user(channel="terminal", external_id="local")
     nasty = "'; DROP TABLE users; --"
-    await repo.log_question(user_id=user.id, text=nasty, language="en", kind="none", entry_id=None,
-                            candidates=[], confidence=0, unanswered=True)
+    await repo.record_exchange(exchange(user.id, nasty))
     assert (await repo.recent_questions(user_id=user.id))[0].text == nasty
     assert await repo.count_users() == 1

@@ -222,13 +222,6 @@ class Repository:
         return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ conversation state
-    async def get_state(self, *, user_id: int) -> ConversationState:
-        row = await self._fetchone("SELECT last_entry_id, pending_choices FROM conversation_state WHERE user_id = ?",
-                                   (user_id,))
-        if row is None:
-            return ConversationState(None, ())
-        return ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")))
-
     async def save_state(self, *, user_id: int, last_entry_id: str | None, pending_choices: Iterable[str]) -> None:
         async with self.transaction() as db:
             await db.execute(
@@ -282,15 +275,6 @@ class Repository:
                         future.set_result(None)
 
     # ------------------------------------------------------------------ questions
-    async def log_question(self, *, user_id: int, text: str, language: str, kind: str, entry_id: str | None,
-                           candidates: Iterable[str], confidence: float, unanswered: bool) -> None:
-        async with self.transaction() as db:
-            await db.execute(
-                """INSERT INTO questions (user_id, text, language, kind, entry_id, candidates, confidence, unanswered)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                (user_id, text[:2000], language, kind, entry_id, json.dumps(list(candidates)), confidence,
-                 int(unanswered)))
-
     async def recent_questions(self, *, user_id: int, limit: int = 5) -> list[QuestionRecord]:
         rows = await self._fetchall(
             """SELECT text, language, kind, entry_id, created_at FROM questions WHERE user_id = ?
