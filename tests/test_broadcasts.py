@@ -249,3 +249,48 @@ def test_schedule_times_are_read_in_mexico_city_time():
     assert parse_when("2026-12-01 09:00", now) == dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.timezone.utc)
     assert parse_when("2026-11-01 09:00", now) is None  # in the past
     assert parse_when("tomorrow", now) is None
+
+
+async def test_a_photo_goes_out_with_the_text_as_its_caption(server, bot):
+    await subscribe_users(bot, [BEN])
+    staff_says(server, "/broadcast")
+    ask = await staff_message(server, "Manda el texto en español")
+    broadcast_id = int(ask.params["text"].split("#")[1].split(".")[0])
+    await press(server, STAFF, ask, f"bcd:both:{broadcast_id}")
+    await staff_message(server, "ambos idiomas")
+    staff_says(server, "Nuevo formato de solicitud")
+    await staff_message(server, "Agrega una foto")
+    photo = updates.photo(STAFF, caption=None)
+    photo["message"]["chat"] = {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"}
+    server.push_update(photo)
+    await press(server, STAFF, await staff_message(server, "¿Quién lo debe recibir?"),
+                f"bcd:aud:{broadcast_id}:subscribers")
+    preview = await server.wait_for("sendPhoto", lambda c: c.chat_id == STAFF_CHAT)
+    assert "Nuevo formato de solicitud" in preview.params["caption"]
+    await press(server, STAFF, await staff_message(server, "¿Envío el aviso"), f"bcd:go:{broadcast_id}")
+    delivered = await server.wait_for("sendPhoto", lambda c: c.chat_id == BEN["id"] and c.result)
+    assert delivered.params["photo"] == preview.params["photo"]
+    assert "To stop: /unsubscribe" in delivered.params["caption"]
+
+
+async def test_cancel_during_the_draft_sends_nothing(server, bot):
+    await subscribe_users(bot, [ANA])
+    staff_says(server, "/broadcast")
+    ask = await staff_message(server, "Manda el texto en español")
+    broadcast_id = int(ask.params["text"].split("#")[1].split(".")[0])
+    staff_says(server, "Texto que no saldrá")
+    english = await staff_message(server, "Ahora manda el texto en inglés")
+    await press(server, STAFF, english, f"bcd:cancel:{broadcast_id}")
+    await staff_message(server, f"Aviso #{broadcast_id} cancelado")
+    staff_says(server, "this is just chat now")
+    await asyncio.sleep(0.3)
+    assert not [c for c in server.calls_to("sendMessage") if c.chat_id == ANA["id"]]
+    assert (await BroadcastRepository(bot.repo).get(broadcast_id)).status == "cancelled"
+
+
+async def test_server_errors_are_retried_with_backoff(server, bot):
+    await subscribe_users(bot, [ANA, BEN])
+    server.fail("sendMessage", status=502, times=2, chat_id=ANA["id"])
+    broadcast_id = await draft_and_send(server, es="Reintento", en="Retry")
+    await staff_message(server, f"Aviso #{broadcast_id} terminado: enviados 2", timeout=15)
+    assert [c.response_status for c in server.calls_to("sendMessage") if c.chat_id == ANA["id"]] == [502, 502, 200]
