@@ -20,10 +20,11 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .text import Analyzer, is_concept, load_wordlist, phonetic_key, stem
+from .text import OFFTOPIC, Analyzer, is_concept, load_wordlist, phonetic_key, stem
 
 ASPECTS = ("FEE", "DOCS", "DEADLINE")
-OFFTOPIC = "OFFTOPIC"  # lexicon concept for things that are not immigration matters (see resources/lexicon.txt)
+WEAK = frozenset({*ASPECTS, "CITY"})  # say what or where about a procedure, never which procedure on their own
+# OFFTOPIC (from text.py): lexicon concept for things that are not immigration matters (resources/lexicon.txt)
 
 
 class MatchKind(str, Enum):
@@ -170,8 +171,13 @@ class Matcher:
             return {}
         n_entries = len(self.entry_ids)
         matched = np.zeros(len(self._phrases))
+        strong = np.zeros(len(self._phrases), dtype=bool)
         for term in known:
-            matched[self._posting_arrays[term]] += self.idf[term]
+            postings = self._posting_arrays[term]
+            matched[postings] += self.idf[term]
+            if term not in WEAK:
+                strong[postings] = True
+        matched[~strong] = 0.0  # a phrase counts only when something other than a city or an aspect matched
         touched = np.flatnonzero(matched)
         weight, full = matched[touched], self._phrase_full[touched]
         strength, owner = self._phrase_strength[touched], self._phrase_entry[touched]

@@ -10,6 +10,7 @@ from importlib import resources
 
 import snowballstemmer
 
+OFFTOPIC = "OFFTOPIC"
 MAX_ANALYSED_CHARS = 1000  # a 10,000-character message is answered from its opening, like a person would
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "hola"; real double letters (ll, rr, ee) survive
@@ -60,11 +61,22 @@ class Lexicon:
         return cls(entries, max((len(k) for k in entries), default=1))
 
     def apply(self, tokens: list[str]) -> list[str]:
-        """Replace the longest known surface at each position by its concepts (written in capitals)."""
+        """Replace the longest known surface at each position by its concepts (written in capitals).
+
+        Off-topic surfaces are found first, wherever they start, so "necesita visa americana" is about a US visa
+        even though "necesita visa" is also a known phrase.
+        """
+        marked = self._mark_offtopic(tokens)
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            if marked[i] is not None:
+                out.append(OFFTOPIC)
+                i = marked[i]
+                continue
             for size in range(min(self.longest, len(tokens) - i), 0, -1):
+                if any(m is not None for m in marked[i + 1:i + size]):
+                    continue  # would swallow the start of an off-topic phrase
                 concepts = self.entries.get(tuple(tokens[i:i + size]))
                 if concepts is not None:
                     out.extend(concepts)
@@ -74,6 +86,20 @@ class Lexicon:
                 out.append(tokens[i])
                 i += 1
         return out
+
+
+    def _mark_offtopic(self, tokens: list[str]) -> list[int | None]:
+        """For each position that starts an off-topic surface, the position just after it (longest first)."""
+        marked: list[int | None] = [None] * len(tokens)
+        taken = [False] * len(tokens)
+        spans = [(size, i) for i in range(len(tokens)) for size in range(min(self.longest, len(tokens) - i), 0, -1)
+                 if self.entries.get(tuple(tokens[i:i + size])) == (OFFTOPIC,)]
+        for size, i in sorted(spans, reverse=True):
+            if not any(taken[i:i + size]):
+                marked[i] = i + size
+                for k in range(i, i + size):
+                    taken[k] = True
+        return marked
 
 
 def is_concept(token: str) -> bool:
