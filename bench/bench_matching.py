@@ -22,7 +22,7 @@ from bot.evaluation import read_labelled  # noqa: E402
 from bot.matcher import Document, Matcher  # noqa: E402
 from bot.text import words  # noqa: E402
 
-QUESTION_FILES = [ROOT / "tests/data/questions_dev.tsv", ROOT / "tests/data/questions_holdout.tsv"]
+QUESTION_FILES = sorted((ROOT / "tests/data").glob("*.tsv"))
 
 
 def questions() -> list[str]:

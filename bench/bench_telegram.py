@@ -30,7 +30,7 @@ from tests.fake_bot_api import FakeBotApi, updates  # noqa: E402
 
 
 def questions() -> list[str]:
-    rows = read_labelled(ROOT / "tests/data/questions_dev.tsv") + read_labelled(ROOT / "tests/data/questions_holdout.tsv")
+    rows = [r for p in sorted((ROOT / "tests/data").glob("*.tsv")) for r in read_labelled(p)]
     return [r.question for r in rows if r.question.strip()]
 
 
