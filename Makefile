@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check install bench clean
+.PHONY: run test check install bench bench-telegram bench-broadcast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_matching.py
+	$(PY) bench/bench_accuracy.py
+
+bench-telegram: $(STAMP)
+	PTB_TIMEDELTA=1 $(PY) bench/bench_telegram.py
+
+bench-broadcast: $(STAMP)
+	PTB_TIMEDELTA=1 $(PY) bench/bench_broadcast.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
