@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from bot.broadcasts import parse_when
 from bot.storage import BroadcastRepository
-from tests.fake_bot_api import FakeBotApi, updates
+from tests.fake_bot_api import updates
 
 from .telegram_helpers import buttons_of, reply_to, running_bot, server_with_staff_chat, started
 

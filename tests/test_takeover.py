@@ -63,7 +63,7 @@ async def test_request_by_command_creates_one_topic_with_an_escaped_context_card
     assert "👤 Ana &lt;b&gt;&amp;" in card.params["text"]
     assert "Usuario: @ana_mx" in card.params["text"] and "Suscrito a noticias: no" in card.params["text"]
     assert "Preguntó por: Expedición de documento migratorio por renovación" in card.params["text"]
-    assert ("✋ Tomar la conversación", f"ho:take:1") in buttons_of(card)
+    assert ("✋ Tomar la conversación", "ho:take:1") in buttons_of(card)
     told = server.calls_to("sendMessage", chat_id=ANA["id"])[-1].params["text"]
     assert "🙋" in told and "lun–vie 09:00–18:00" in told
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-import aiohttp
-import pytest
 import pytest_asyncio
 
 from bot.storage import Repository
@@ -72,7 +71,7 @@ async def test_typing_is_shown_while_a_slow_answer_is_prepared(server, bot, monk
     original = assistant.ask
 
     async def slow_ask(*args, **kwargs):
-        await __import__("asyncio").sleep(0.6)  # e.g. a busy database
+        await asyncio.sleep(0.6)  # e.g. a busy database
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(assistant, "ask", slow_ask)
@@ -161,7 +160,7 @@ async def test_block_and_unblock_updates_change_the_users_status(server, bot):
         user = await bot.repo.find_user(channel="telegram", external_id=str(BEN["id"]))
         if not user.active:
             break
-        await __import__("asyncio").sleep(0.05)
+        await asyncio.sleep(0.05)
     assert not user.active
 
 
@@ -215,7 +214,7 @@ async def test_groups_get_answers_only_to_mentions_and_commands(server, bot):
     server.push_update(mention)
     call = await reply_to(server, group)
     assert "canje" in call.params["text"].lower()
-    await __import__("asyncio").sleep(0.3)
+    await asyncio.sleep(0.3)
     assert len(texts_to(server, group)) == 1
 
 
@@ -271,7 +270,7 @@ async def test_slow_telegram_response_on_send_is_not_duplicated(server, bot):
     server.delay("sendMessage", 6.0)  # longer than python-telegram-bot's 5 s write/read timeout
     server.push_update(updates.private_text(BEN, "canje"))
     await server.wait_for("sendMessage", timeout=10)
-    await __import__("asyncio").sleep(6.5)
+    await asyncio.sleep(6.5)
     assert len(server.calls_to("sendMessage", chat_id=BEN["id"])) == 1  # a timed-out send is not retried
     server.push_update(updates.private_text(BEN, "renewal"))
     await reply_to(server, BEN["id"], count=2)

@@ -15,7 +15,7 @@ from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, 
 
 from ...assistant import Assistant, Visitor
 from ...config import Settings
-from ...replies import Action, Block, Button, Reply, Style
+from ...replies import Action, Button, Reply
 from .delivery import Delivery, DeliveryFailed
 
 log = logging.getLogger(__name__)
