@@ -86,7 +86,7 @@ class Engine:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))
         match = self.matcher.match(text)
-        if match.kind is MatchKind.NONE and not self.matcher.analyzer.tokens(text):
+        if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
         lead = next((_ASPECT_SECTIONS[a] for a in ("FEE", "DOCS", "DEADLINE") if a in match.aspects), None)

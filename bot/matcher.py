@@ -57,6 +57,7 @@ class Match:
     candidates: tuple[str, ...]
     confidence: float
     aspects: frozenset[str] = frozenset()
+    has_words: bool = True  # False when nothing but stop words was written ("hola", "thanks")
 
     @property
     def found(self) -> bool:
@@ -161,7 +162,9 @@ class Matcher:
         The score decides whether to answer at all; the overlap (Dice of the best phrase and the question)
         breaks near-ties in favour of the entry whose own wording explains more of the question.
         """
-        pairs = self.terms(text)
+        return self._scores(self.terms(text))
+
+    def _scores(self, pairs: list[tuple[str, str | None]]) -> dict[str, tuple[float, float]]:
         known = {term for _, term in pairs if term is not None}
         unknown = [token for token, term in pairs if term is None]
         plain_unknown = sum(1 for t in unknown if t != OFFTOPIC)
@@ -201,15 +204,16 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         g = self.settings.dice
-        raw = self.scores(text)
+        pairs = self.terms(text)  # analysed once: scoring, aspects and the checks below all read it
+        raw = self._scores(pairs)
         scored = {e: score * dice ** g for e, (score, dice) in raw.items()}
-        aspects = frozenset(t for t, _ in self.terms(text) if t in ASPECTS)
+        aspects = frozenset(t for t, _ in pairs if t in ASPECTS)
         ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
         s = self.settings
-        only_aspects = {t for _, t in self.terms(text) if t is not None} <= set(ASPECTS)
+        only_aspects = {t for _, t in pairs if t is not None} <= set(ASPECTS)
         if not ranked or raw[ranked[0][0]][0] < s.accept or only_aspects:  # "how much?" alone names no entry
             return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]),
-                         round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects)
+                         round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects, has_words=bool(pairs))
         best_id, best = ranked[0]
         close = [e for e, score in ranked[1:3] if score >= s.ambiguous_floor and best - score <= s.ambiguous_margin]
         if close:

@@ -607,5 +607,12 @@ class HandoffRepository:
             (user_chat_id, user_message_id))
         return MessageLink(*(row[n] for n in MessageLink.__dataclass_fields__)) if row else None
 
+    async def chats_with_staff(self, channel: str) -> set[int]:
+        """External ids of the users whose conversation is with a person (requested or taken)."""
+        rows = await self.repo._fetchall(
+            "SELECT users.external_id FROM conversations JOIN users ON users.id = conversations.user_id "
+            "WHERE conversations.status != 'bot' AND users.channel = ?", (channel,))
+        return {int(r[0]) for r in rows}
+
     async def subscribed(self, user_id: int) -> bool:
         return await self.repo._fetchone("SELECT 1 FROM subscriptions WHERE user_id = ?", (user_id,)) is not None

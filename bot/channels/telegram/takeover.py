@@ -55,10 +55,7 @@ class Takeover:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        rows = await self.handoffs.repo._fetchall(
-            "SELECT users.external_id FROM conversations JOIN users ON users.id = conversations.user_id "
-            "WHERE conversations.status != 'bot' AND users.channel = ?", (CHANNEL,))
-        self.with_staff = {int(r[0]) for r in rows}
+        self.with_staff = await self.handoffs.chats_with_staff(CHANNEL)
         self._task = asyncio.create_task(self._auto_release_loop(), name="auto-release")
 
     async def stop(self) -> None:
