@@ -1,18 +1,22 @@
 """The conversation service every channel calls: remembers language and context, logs every question.
 
 Channels translate their updates into a `Visitor` plus plain values and call these methods; they never touch
-the engine or the database directly.
+the engine or the database directly. `route()` decides what a free-text message means (a question, a request
+for a person, a subscription) so that every channel only dispatches on the result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
+from .actions import Action, Kind, Section, parse
 from .engine import Answer, Engine
-from .replies import Action, Reply, Section
-from .storage import ConversationState, Exchange, Repository, User
+from .languages import DEFAULT_LANGUAGE, LANGUAGES, hinted_language
+from .replies import Button, Reply
+from .storage import ConversationState, Exchange, User, UserRepository
 
-LANGUAGES = ("es", "en")
+NO_NOTIFY_BUTTON = ("suscripcion", "contacto")
 
 
 @dataclass(frozen=True)
@@ -26,24 +30,31 @@ class Visitor:
     username: str | None = None
 
 
-def hinted_language(code: str | None) -> str | None:
-    """Map a client language code ("es-MX", "en") to one of ours, or None."""
-    base = (code or "").split("-")[0].lower()
-    return base if base in LANGUAGES else None
+class Route(str, Enum):
+    ANSWER = "answer"
+    HUMAN = "human"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+@dataclass(frozen=True)
+class Routed:
+    route: Route
+    answer: Answer
 
 
 class Assistant:
-    def __init__(self, engine: Engine, repo: Repository):
+    def __init__(self, engine: Engine, users: UserRepository):
         self.engine = engine
-        self.repo = repo
+        self.users = users
 
     async def user(self, visitor: Visitor) -> User:
         return (await self._user_and_state(visitor))[0]
 
     async def _user_and_state(self, visitor: Visitor) -> tuple[User, ConversationState]:
-        return await self.repo.user_and_state(
+        return await self.users.user_and_state(
             channel=visitor.channel, external_id=visitor.external_id,
-            language=hinted_language(visitor.language_hint) or "es",
+            language=hinted_language(visitor.language_hint) or DEFAULT_LANGUAGE,
             display_name=visitor.display_name, username=visitor.username)
 
     async def ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> Answer:
@@ -52,7 +63,7 @@ class Assistant:
         answer = self.engine.answer(text, previous_language=user.language,
                                     language=user.language if user.language_chosen else None,
                                     last_entry=state.last_entry_id, full=full, numbered=numbered)
-        await self.repo.record_exchange(Exchange(
+        await self.users.record_exchange(Exchange(
             user_id=user.id, language=answer.language if answer.language != user.language else None,
             display_name=visitor.display_name, username=visitor.username,
             last_entry_id=answer.intent or state.last_entry_id,
@@ -61,36 +72,57 @@ class Assistant:
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))
         return answer
 
+    async def route(self, visitor: Visitor, text: str) -> Routed:
+        """A free-text message on a phone channel: a question (answered with a "Notify me" button), a request for
+        a person ("quiero hablar con un asesor"), or a subscription ("avísenme", "darme de baja")."""
+        answer = await self.ask(visitor, text, full=False)
+        tokens = set(self.engine.matcher.analyzer.tokens(text)) if isinstance(text, str) else set()
+        if answer.intent == "contacto" and tokens & {"PERSON", "TALK"}:
+            return Routed(Route.HUMAN, answer)
+        if answer.intent == "suscripcion":
+            return Routed(Route.UNSUBSCRIBE if "UNSUBSCRIBE" in tokens else Route.SUBSCRIBE, answer)
+        return Routed(Route.ANSWER, answer)
+
+    def with_notify_button(self, reply: Reply, entry_id: str | None) -> Reply:
+        """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap."""
+        if entry_id is None or entry_id in NO_NOTIFY_BUTTON:
+            return reply
+        button = Button(self.engine.texts(reply.language, "button.notify"), Action.SUBSCRIBE)
+        return Reply(reply.blocks, reply.buttons + (button,), reply.language)
+
+    def with_human_button(self, reply: Reply, lang: str) -> Reply:
+        button = Button(self.engine.texts(lang, "button.human"), Action.HUMAN)
+        return Reply(reply.blocks, reply.buttons + (button,), reply.language)
+
     async def act(self, visitor: Visitor, action: str, *, full: bool) -> Reply | None:
         """Carry out a button action; None if the action is unknown or stale (the caller says so)."""
         user, state = await self._user_and_state(visitor)
         lang = user.language
         reply, entry_id = self._reply_for(action, lang, full)
         if reply is None:
-            if action.startswith("lang:") and action[5:] in LANGUAGES:
-                return await self.set_language(visitor, action[5:])
+            parsed = parse(action)
+            if parsed is not None and parsed.kind is Kind.LANGUAGE:
+                return await self.set_language(visitor, parsed.value)
             return None
-        await self.repo.save_state(user_id=user.id, last_entry_id=entry_id or state.last_entry_id,
-                                   pending_choices=[b.action for b in reply.buttons])
+        await self.users.save_state(user_id=user.id, last_entry_id=entry_id or state.last_entry_id,
+                                    pending_choices=[b.action for b in reply.buttons])
         return reply
 
     def _reply_for(self, action: str, lang: str, full: bool) -> tuple[Reply | None, str | None]:
         entries = self.engine.catalogue.entries
         composer = self.engine.composer
-        kind, _, rest = action.partition(":")
-        if kind == "e" and rest in entries:
-            return composer.entry(entries[rest], lang, full=full), rest
-        if kind == "s":
-            entry_id, _, code = rest.partition(":")
-            section = next((s for s in Section if s.value == code), None)
-            if entry_id in entries and section is not None:
-                return composer.section(entries[entry_id], section, lang), entry_id
-        if action == Action.CONTACT:
+        parsed = parse(action)
+        if parsed is None:
+            return None, None
+        if parsed.kind is Kind.ENTRY and parsed.value in entries:
+            return composer.entry(entries[parsed.value], lang, full=full), parsed.value
+        if parsed.kind is Kind.SECTION and parsed.value in entries:
+            section = Section(parsed.extra)
+            return composer.section(entries[parsed.value], section, lang), parsed.value
+        if parsed.kind is Kind.CONTACT:
             return composer.contact(lang), None
-        if action == Action.MENU:
-            return composer.menu(lang), None
-        if action in (Action.MENU_WITH, Action.MENU_WITHOUT, Action.MENU_TOPICS):
-            return composer.menu(lang, action), None
+        if parsed.kind is Kind.MENU:
+            return composer.menu(lang, action) if parsed.value else composer.menu(lang), None
         return None, None
 
     async def choose(self, visitor: Visitor, number: int, *, full: bool) -> Reply | None:
@@ -102,7 +134,8 @@ class Assistant:
 
     async def set_language(self, visitor: Visitor, language: str) -> Reply:
         user = await self.user(visitor)
-        await self.repo.set_language(user_id=user.id, language=language, chosen=True)
+        language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        await self.users.set_language(user_id=user.id, language=language, chosen=True)
         return self.engine.composer.simple(language, "language.set")
 
     async def language_of(self, visitor: Visitor) -> str:
@@ -113,7 +146,10 @@ class Assistant:
         composer = self.engine.composer
         return composer.simple(lang, "help.body", buttons=composer.menu_buttons(lang))
 
-    async def forget(self, visitor: Visitor) -> None:
-        user = await self.repo.find_user(channel=visitor.channel, external_id=visitor.external_id)
-        if user is not None:
-            await self.repo.forget_user(user_id=user.id)
+    async def forget(self, visitor: Visitor) -> int | None:
+        """Delete everything stored about the user; returns the id they had (None if unknown)."""
+        user = await self.users.find_user(channel=visitor.channel, external_id=visitor.external_id)
+        if user is None:
+            return None
+        await self.users.forget_user(user_id=user.id)
+        return user.id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,11 +13,10 @@ from typing import Sequence
 from .catalogue import KnowledgeError, load_catalogue
 from .config import ConfigError, Settings
 from .engine import Engine
-from .storage import Repository, StorageError
+from .logs import setup_logging
+from .render import to_plain
+from .storage import Storage, StorageError
 from .texts import Texts, TextsError
-
-log = logging.getLogger("bot")
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
@@ -35,17 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=getattr(logging, level, logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every request URL, which holds the token
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        setup_logging(settings.log_level)
+        setup_logging(settings.log_level, settings.secrets())
         command = args.command or "run"
         if command == "check":
             return check(settings)
@@ -55,8 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(unanswered(settings, args.limit))
         if command == "chat" or not settings.telegram_bot_token:
             return asyncio.run(chat(settings))
-        from .channels.telegram.app import run_telegram
-        return run_telegram(settings)
+        from .app import serve
+        asyncio.run(serve(settings))
+        return 0
     except (KnowledgeError, TextsError, ConfigError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -92,24 +85,19 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
         else:
-            print(answer.reply.plain(), end="\n\n", flush=True)
+            print(to_plain(answer.reply), end="\n\n", flush=True)
     return 0
-
-
-async def open_services(settings: Settings) -> tuple[Engine, Repository]:
-    engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
-    repo = await Repository.open(settings.database_path)
-    return engine, repo
 
 
 async def chat(settings: Settings) -> int:
     from .assistant import Assistant
     from .channels.terminal import TerminalChat
-    engine, repo = await open_services(settings)
+    engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
+    storage = await Storage.open(settings.database_path)
     try:
-        await TerminalChat(Assistant(engine, repo)).run()
+        await TerminalChat(Assistant(engine, storage.users)).run()
     finally:
-        await repo.close()
+        await storage.close()
     return 0
 
 
@@ -117,11 +105,11 @@ async def unanswered(settings: Settings, limit: int) -> int:
     if not Path(settings.database_path).exists():
         print(f"no database at {settings.database_path} yet")
         return 0
-    repo = await Repository.open(settings.database_path)
+    storage = await Storage.open(settings.database_path)
     try:
-        rows = await repo.unanswered(limit=limit)
+        rows = await storage.users.unanswered(limit=limit)
     finally:
-        await repo.close()
+        await storage.close()
     if not rows:
         print("no unanswered questions")
     for row in rows:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .engine import DEFAULT_KNOWLEDGE_DIR
+from .logs import LEVELS
 
 DEFAULT_DATABASE_PATH = "data/bot.sqlite3"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -31,6 +32,11 @@ class Settings:
     admin_user_ids: frozenset[int] = frozenset()
     log_level: str = "INFO"
     handoff_release_minutes: int = 120
+    question_retention_days: int = 180
+
+    def secrets(self) -> tuple[str | None, ...]:
+        """Values that must never appear in a log line."""
+        return (self.telegram_bot_token, self.webhook_secret)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -52,8 +58,9 @@ class Settings:
             staff_chat_id=_int(get("STAFF_CHAT_ID"), "STAFF_CHAT_ID") if get("STAFF_CHAT_ID") else None,
             admin_user_ids=frozenset(_int(part, "ADMIN_USER_IDS")
                                      for part in re.split(r"[,\s]+", get("ADMIN_USER_IDS") or "") if part),
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
-            handoff_release_minutes=_int(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
+            log_level=_level(get("LOG_LEVEL")),
+            handoff_release_minutes=_positive(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
+            question_retention_days=_positive(get("QUESTION_RETENTION_DAYS") or "180", "QUESTION_RETENTION_DAYS"),
         )
 
 
@@ -62,3 +69,17 @@ def _int(value: str | None, name: str) -> int:
         return int(str(value))
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _positive(value: str, name: str) -> int:
+    number = _int(value, name)
+    if number <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, got {value!r}")
+    return number
+
+
+def _level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, got {value!r}")
+    return level

@@ -9,6 +9,7 @@ from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
 from .matcher import Document, Match, Matcher, MatchKind
 from .replies import Composer, Reply, Section
+from .render import to_plain
 from .replies import Block, Style
 from .text import MAX_ANALYSED_CHARS, words
 from .texts import Texts
@@ -40,7 +41,7 @@ class Answer:
         """The stable `python -m bot ask --json` record."""
         return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
                 "candidates": list(self.candidates), "confidence": self.confidence,
-                "appointment": self.appointment, "reply": self.reply.plain()}
+                "appointment": self.appointment, "reply": to_plain(self.reply)}
 
 
 def documents(catalogue: Catalogue) -> list[Document]:

@@ -1,102 +1,295 @@
-"""Handing a conversation to a person: office hours, what the user is told, and the staff's context card.
+"""Staff takeover, channel-neutral: a person answers in the user's chat while the bot steps aside.
 
-Channel-neutral: bot/channels/telegram/takeover.py moves the messages.
+Each user gets one place on the staff desk (a forum topic, created once, reused, recreated if deleted) that opens
+with a context card; without topics, each relayed message gets a header and staff reply to it. Routing uses the
+stored message pairs, never text, so a restart keeps every conversation where it was. The first staff member to
+write takes the conversation (one conditional UPDATE); /release, the card's button or a quiet spell gives it back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+import logging
+from typing import Callable
 
-from .catalogue import Catalogue, Hours
-from .replies import Block, Reply, Style
-from .storage import Conversation, QuestionRecord
-from .texts import Texts
+from .engine import Engine
+from .handoff_texts import CardFacts, context_card, requested_reply
+from .languages import STAFF_LANGUAGE
+from .outbox import Purpose, RecipientBlocked, Undeliverable
+from .ports import MessageRef, PlaceGone, RelayItem, StaffDesk, StaffMember, UserChannel
+from .actions import Action
+from .replies import Block, Button, Reply, Style
+from .storage import Conversation, HandoffRepository, SubscriptionRepository, User, UserRepository
 
-DEFAULT_RELEASE_MINUTES = 120
-STAFF_LANGUAGE = "es"
+log = logging.getLogger(__name__)
 
 
-def next_opening(now: dt.datetime, hours: Hours) -> dt.datetime | None:
-    """None while the office is open; otherwise when it next opens (in the office's time zone)."""
-    zone = ZoneInfo(hours.timezone)
-    local = now.astimezone(zone)
-    if local.isoweekday() in hours.days and hours.open <= local.time() < hours.close:
+class NoStaffDesk(Exception):
+    """Takeover needs STAFF_CHAT_ID; without it the user is given the firm's contact details instead."""
+
+
+def _note(text: str) -> Reply:
+    return Reply((Block(Style.TEXT, (text,)),), (), STAFF_LANGUAGE)
+
+
+class Handoff:
+    def __init__(self, *, engine: Engine, users: UserRepository, handoffs: HandoffRepository,
+                 subscriptions: SubscriptionRepository, channels: dict[str, UserChannel], desk: StaffDesk | None,
+                 release_minutes: int, clock: Callable[[], dt.datetime] | None = None):
+        self.engine = engine
+        self.texts = engine.texts
+        self.users = users
+        self.handoffs = handoffs
+        self.subscriptions = subscriptions
+        self.channels = channels
+        self.desk = desk
+        self.release_minutes = release_minutes
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._people: dict[int, tuple[str, str]] = {}   # user id -> (channel, external id) while with a person
+        self._at: set[tuple[str, str]] = set()           # the same keys, for the hot path of every message
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._task: asyncio.Task | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        for user_id, channel, external_id in await self.handoffs.users_with_staff():
+            self._mark(user_id, channel, external_id)
+        if self.desk is not None:
+            self._task = asyncio.create_task(self._auto_release_loop(), name="auto-release")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    @property
+    def with_staff(self) -> set[int]:
+        return set(self._people)
+
+    def has_person(self, user_id: int) -> bool:
+        return user_id in self._people
+
+    def has_person_at(self, channel: str, external_id: str) -> bool:
+        """Is a person handling this chat? (checked for every incoming message, without the database)"""
+        return (channel, external_id) in self._at
+
+    def _mark(self, user_id: int, channel: str, external_id: str) -> None:
+        self._people[user_id] = (channel, external_id)
+        self._at.add((channel, external_id))
+
+    def _unmark(self, user_id: int) -> None:
+        key = self._people.pop(user_id, None)
+        if key is not None:
+            self._at.discard(key)
+
+    def _lock(self, user_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(user_id, asyncio.Lock())
+
+    def _t(self, key: str, **values: object) -> str:
+        return self.texts(STAFF_LANGUAGE, key, **values)
+
+    def _desk(self) -> StaffDesk:
+        if self.desk is None:
+            raise NoStaffDesk()
+        return self.desk
+
+    # ------------------------------------------------------------------ the user asks for a person
+    async def request(self, user: User) -> Reply:
+        """Hand the chat to a person: open (or reuse) the staff place, tell the user when to expect a reply."""
+        desk = self._desk()
+        if self.has_person(user.id):
+            return self.engine.composer.simple(user.language, "handoff.already")
+        await self.handoffs.request(user.id)
+        self._mark(user.id, user.channel, user.external_id)
+        async with self._lock(user.id):
+            topic = await self._ensure_place(user)
+            await self._note_in(topic, "staff.requested", name=user.display_name or user.external_id)
+        return requested_reply(self.texts, user.language, self.engine.catalogue.firm.hours, self.clock())
+
+    async def _ensure_place(self, user: User) -> str | None:
+        """The user's topic (forum) or None (plain group); the card is posted when a place is new."""
+        desk = self._desk()
+        conv = await self.handoffs.get(user.id)
+        if not await desk.uses_topics():
+            if conv.card_message_id is None:
+                card = await desk.post(None, await self._card(user), Purpose.CARD)
+                await self.handoffs.set_topic(user.id, topic_id=None, card_message_id=card)
+            return None
+        if conv.topic_id is not None:
+            return conv.topic_id
+        name = f"{user.display_name or user.external_id} · {user.language}"[:128]
+        topic = await desk.open_topic(name)
+        card = await desk.post(topic, await self._card(user), Purpose.CARD)
+        await self.handoffs.set_topic(user.id, topic_id=topic, card_message_id=card)
+        return topic
+
+    async def _recreate_place(self, user: User) -> str | None:
+        await self.handoffs.set_topic(user.id, topic_id=None, card_message_id=None)
+        return await self._ensure_place(user)
+
+    # ------------------------------------------------------------------ the context card
+    async def _card(self, user: User) -> Reply:
+        conv = await self.handoffs.get(user.id)
+        facts = CardFacts(name=user.display_name or user.external_id, username=user.username, language=user.language,
+                          channel=user.channel, user_id=user.external_id,
+                          subscribed=await self.subscriptions.is_subscribed(user.id),
+                          recent=tuple(await self.users.recent_questions(user_id=user.id, limit=5)),
+                          conversation=conv)
+        card = context_card(facts, self.texts, self.engine.catalogue)
+        buttons = [Button(self._t("card.release"), Action.card("release", user.id))]
+        if conv.status != "human":
+            buttons.insert(0, Button(self._t("card.take"), Action.card("take", user.id)))
+        return Reply(card.blocks, tuple(buttons), card.language)
+
+    async def refresh_card(self, user: User) -> None:
+        conv = await self.handoffs.get(user.id)
+        if conv.card_message_id is None or self.desk is None:
+            return
+        try:
+            await self.desk.edit(conv.card_message_id, await self._card(user))
+        except Undeliverable as exc:
+            log.info("card of user %s not updated: %s", user.id, exc.reason)
+
+    # ------------------------------------------------------------------ user -> staff
+    async def from_user(self, user: User, item: RelayItem) -> None:
+        """Relay a user's message (any kind) to the staff; the pair is stored for replies and edits."""
+        desk = self._desk()
+        async with self._lock(user.id):
+            topic = await self._ensure_place(user)
+            for _ in range(2):
+                try:
+                    copies = await self._copy_in(desk, user, topic, item)
+                    break
+                except PlaceGone:
+                    topic = await self._recreate_place(user)
+            else:
+                return
+            for copy in copies:
+                await self.handoffs.link(user_id=user.id, user_channel=item.source.channel,
+                                         user_chat_id=item.source.chat, user_message_id=item.source.message,
+                                         staff_chat_id=desk.chat, staff_message_id=copy, direction="in")
+
+    async def _copy_in(self, desk: StaffDesk, user: User, topic: str | None, item: RelayItem) -> list[str]:
+        if topic is not None:
+            return [await desk.copy_in(topic, item)]
+        header = self._t("staff.header", name=user.display_name or "?", language=user.language,
+                         user_id=f"{user.channel} {user.external_id}")
+        first = await desk.post(None, _note(header), Purpose.RELAY_TO_STAFF)
+        return [first, await desk.copy_in(None, item, reply_to=first)]
+
+    async def edit_from_user(self, user: User, item: RelayItem) -> None:
+        """A user edited a relayed message: edit the staff copy (or post the new version if it can't be)."""
+        desk = self._desk()
+        link = await self.handoffs.by_user_message(item.source.channel, item.source.chat, item.source.message)
+        if link is not None and await desk.edit_copy(link.staff_message_id, item):
+            return
+        await self.from_user(user, item)
+
+    # ------------------------------------------------------------------ staff -> user
+    async def target(self, *, topic: str | None, reply_to: str | None) -> User | None:
+        """Which user a staff message is for: its topic, or the relayed message it replies to."""
+        if topic is not None:
+            conv = await self.handoffs.by_topic(topic)
+            if conv is not None:
+                return await self.users.get_user(conv.user_id)
+        if reply_to is not None and self.desk is not None:
+            link = await self.handoffs.by_staff_message(self.desk.chat, reply_to)
+            if link is not None:
+                return await self.users.get_user(link.user_id)
         return None
-    for days_ahead in range(0, 8):
-        day = local.date() + dt.timedelta(days=days_ahead)
-        if day.isoweekday() in hours.days:
-            opening = dt.datetime.combine(day, hours.open, tzinfo=zone)
-            if opening > local:
-                return opening
-    return None
 
+    async def from_staff(self, user: User, staff: StaffMember, item: RelayItem) -> None:
+        """Relay a staff message; the first staff member to write takes the conversation, others are refused."""
+        desk = self._desk()
+        conv = await self.take(user, staff)
+        if conv.owner_id != staff.id:
+            await desk.answer(item, self._t("staff.owned", owner=conv.owner_name))
+            return
+        channel = self.channels[user.channel]
+        try:
+            copy = await channel.relay(user.external_id, item)
+        except RecipientBlocked:
+            return  # the outbox's blocked hook marked the user and told the topic
+        except Undeliverable as exc:
+            await desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
+            return
+        await self.handoffs.link(user_id=user.id, user_channel=user.channel, user_chat_id=copy.chat,
+                                 user_message_id=copy.message, staff_chat_id=desk.chat,
+                                 staff_message_id=item.source.message, direction="out")
+        await self.handoffs.touch(user.id)
 
-def hours_text(texts: Texts, lang: str, hours: Hours) -> str:
-    return f"{texts.weekdays(lang, hours.days)} {hours.open.strftime('%H:%M')}–{hours.close.strftime('%H:%M')}"
+    async def edit_from_staff(self, item: RelayItem) -> None:
+        desk = self._desk()
+        link = await self.handoffs.by_staff_message(desk.chat, item.source.message)
+        if link is None or link.direction != "out" or link.user_channel not in self.channels:
+            return
+        ref = MessageRef(link.user_channel, link.user_chat_id, link.user_message_id)
+        await self.channels[link.user_channel].edit_relayed(ref, item)
 
+    async def take(self, user: User, staff: StaffMember) -> Conversation:
+        before = await self.handoffs.get(user.id)
+        conv = await self.handoffs.take(user.id, staff_id=staff.id, staff_name=staff.name)
+        self._mark(user.id, user.channel, user.external_id)
+        if before.owner_id is None and conv.owner_id == staff.id:
+            await self._note_in(conv.topic_id, "staff.taken", owner=staff.name)
+            await self.refresh_card(user)
+        return conv
 
-def requested_reply(texts: Texts, lang: str, hours: Hours, now: dt.datetime) -> Reply:
-    """What the user is told when a person is on the way: the hours, and when to expect a reply if closed."""
-    opening = next_opening(now, hours)
-    span = hours_text(texts, lang, hours)
-    if opening is None:
-        text = texts(lang, "handoff.open", hours=span)
-    else:
-        when = f"{texts.weekdays(lang, (opening.isoweekday(),))} {opening.day} " \
-               f"{texts.tables[lang]['months'][opening.month - 1]} {opening.strftime('%H:%M')}"
-        text = texts(lang, "handoff.closed", hours=span, when=when)
-    return Reply((Block(Style.TEXT, (text,)),), (), lang)
+    # ------------------------------------------------------------------ release
+    async def release(self, user: User, *, by: str | None = None, automatic: bool = False) -> bool:
+        """Back to the bot; the user is told, and so is the staff place."""
+        if not await self.handoffs.release(user.id):
+            return False
+        self._unmark(user.id)
+        conv = await self.handoffs.get(user.id)
+        reply = self.engine.composer.simple(user.language, "handoff.auto_released" if automatic else "handoff.released")
+        channel = self.channels.get(user.channel)
+        if channel is not None:
+            try:
+                await channel.send(user.external_id, reply, Purpose.NOTICE)
+            except Undeliverable:
+                pass  # logged by the outbox; a blocked user was marked by its hook
+        if automatic:
+            await self._note_in(conv.topic_id, "staff.auto_released", minutes=self.release_minutes)
+        else:
+            await self._note_in(conv.topic_id, "staff.released", who=by or "?")
+        await self.refresh_card(user)
+        return True
 
+    async def _auto_release_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(60.0, self.release_minutes * 60 / 4))
+            try:
+                await self.auto_release()
+            except Exception:  # noqa: BLE001 - keep checking whatever one failure was
+                log.exception("auto-release check failed")
 
-@dataclass(frozen=True)
-class CardFacts:
-    """What staff need at a glance about the user in a topic."""
+    async def auto_release(self, now: dt.datetime | None = None) -> int:
+        """Release conversations with no staff message for `release_minutes`; returns how many."""
+        now = now or self.clock()
+        cutoff = (now - dt.timedelta(minutes=self.release_minutes)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        released = 0
+        for conv in await self.handoffs.idle_since(cutoff):
+            user = await self.users.get_user(conv.user_id)
+            if user is not None and await self.release(user, automatic=True):
+                released += 1
+        return released
 
-    name: str
-    username: str | None
-    language: str
-    user_id: str
-    subscribed: bool
-    recent: tuple[QuestionRecord, ...]
-    conversation: Conversation
+    # ------------------------------------------------------------------ blocked or forgotten users
+    async def user_blocked(self, user: User) -> None:
+        conv = await self.handoffs.get(user.id)
+        if self.desk is not None and (conv.card_message_id is not None or conv.topic_id is not None):
+            await self._note_in(conv.topic_id, "staff.blocked")
 
+    def forgotten(self, user_id: int) -> None:
+        self._unmark(user_id)
 
-def _local(iso: str | None, zone: str) -> str:
-    if not iso:
-        return "-"
-    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
-
-
-def context_card(facts: CardFacts, texts: Texts, catalogue: Catalogue) -> Reply:
-    """The first message of a user's topic; every piece of user text is escaped when rendered."""
-    t, lang = texts, STAFF_LANGUAGE
-    zone = catalogue.firm.hours.timezone
-    conv = facts.conversation
-    lines = []
-    if facts.username:
-        lines.append(t(lang, "card.username", username=facts.username))
-    lines.append(t(lang, "card.language", language=facts.language, user_id=facts.user_id))
-    lines.append(t(lang, "card.subscribed", answer=t(lang, "answer.yes" if facts.subscribed else "answer.no")))
-    asked = [catalogue.get(q.entry_id).name.get(lang) for q in facts.recent if q.entry_id in catalogue.entries]
-    if asked:
-        lines.append(t(lang, "card.procedures", names=", ".join(dict.fromkeys(asked))))
-    if conv.status == "human":
-        status = t(lang, "card.taken", owner=conv.owner_name or "?", when=_local(conv.taken_at, zone))
-    elif conv.status == "requested":
-        status = t(lang, "card.waiting", when=_local(conv.requested_at, zone))
-    else:
-        status = t(lang, "card.bot")
-    blocks = [Block(Style.TITLE, (t(lang, "card.title", name=facts.name),)), Block(Style.BULLETS, tuple(lines)),
-              Block(Style.TEXT, (status,))]
-    if facts.recent:
-        recent = []
-        for q in facts.recent:
-            answer = (catalogue.get(q.entry_id).name.get(lang) if q.entry_id in catalogue.entries
-                      else t(lang, "card.no_match"))
-            question = q.text if len(q.text) <= 120 else q.text[:117] + "…"
-            recent.append(t(lang, "card.recent_line", question=question, answer=answer))
-        blocks += [Block(Style.HEADING, (t(lang, "card.recent"),)), Block(Style.BULLETS, tuple(recent))]
-    return Reply(tuple(blocks), (), lang)
+    async def _note_in(self, topic: str | None, key: str, **values: object) -> None:
+        if self.desk is None:
+            return
+        try:
+            await self.desk.post(topic, _note(self._t(key, **values)), Purpose.STAFF)
+        except (Undeliverable, PlaceGone) as exc:
+            log.warning("staff note %s not posted: %s", key, exc)

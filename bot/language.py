@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .text import fold, load_wordlist
 
-LANGUAGES = ("es", "en")
-DEFAULT_LANGUAGE = "es"
 _SPANISH_MARKS = re.compile(r"[áéíóúñü¿¡]", re.IGNORECASE)
 _ES_SUFFIXES = ("cion", "ciones", "mente", "ando", "iendo", "amos", "emos", "imos", "ado", "ada", "idos", "idas")
 _EN_SUFFIXES = ("tion", "ing", "ness", "ly", "ed", "ship")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .actions import Action, Section
 from .catalogue import Appointment, Catalogue, Entry, Fee, Item, Kind, is_placeholder
 from .texts import Texts
 
@@ -21,13 +22,6 @@ class Style(str, Enum):
     TEXT = "text"
     BULLETS = "bullets"
     NOTE = "note"
-
-
-class Section(str, Enum):
-    OVERVIEW = "o"
-    REQUIREMENTS = "r"
-    FEES = "f"
-    STEPS = "s"
 
 
 @dataclass(frozen=True)
@@ -49,32 +43,6 @@ class Reply:
     blocks: tuple[Block, ...]
     buttons: tuple[Button, ...] = ()
     language: str = "es"
-
-    def plain(self) -> str:
-        from .render import to_plain
-        return to_plain(self)
-
-
-class Action:
-    """Builders and parsers for button actions, one place for their compact format."""
-
-    @staticmethod
-    def entry(entry_id: str) -> str:
-        return f"e:{entry_id}"
-
-    @staticmethod
-    def section(entry_id: str, section: Section) -> str:
-        return f"s:{entry_id}:{section.value}"
-
-    CONTACT = "contact"
-    MENU = "menu"
-    MENU_WITH = "menu:with"
-    MENU_WITHOUT = "menu:without"
-    MENU_TOPICS = "menu:topics"
-
-    @staticmethod
-    def language(code: str) -> str:
-        return f"lang:{code}"
 
 
 @dataclass

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from .assistant import Assistant, Visitor
+from .actions import Action
 from .replies import Block, Button, Reply, Style
-from .storage import BroadcastRepository
+from .storage import SubscriptionRepository
 
 FIXED_TOPICS = ("all", "citas", "fees")
 ALL = "all"
 
 
 class Subscriptions:
-    def __init__(self, assistant: Assistant, broadcasts: BroadcastRepository):
+    def __init__(self, assistant: Assistant, broadcasts: SubscriptionRepository):
         self.assistant = assistant
         self.broadcasts = broadcasts
         catalogue = assistant.engine.catalogue
@@ -29,10 +30,10 @@ class Subscriptions:
     def chooser(self, lang: str, chosen: tuple[str, ...], intro_key: str = "sub.done") -> Reply:
         """The topics as toggle buttons (✅ chosen), then Done."""
         t = self.assistant.engine.texts
-        buttons = tuple(Button(f"{'✅' if topic in chosen else '▫️'} {self.label(topic, lang)}", f"sub:t:{topic}")
+        buttons = tuple(Button(f"{'✅' if topic in chosen else '▫️'} {self.label(topic, lang)}", Action.topic(topic))
                         for topic in self.topics)
         return Reply((Block(Style.TEXT, (t(lang, intro_key),)),),
-                     buttons + (Button(t(lang, "button.topics_done"), "sub:done"),), lang)
+                     buttons + (Button(t(lang, "button.topics_done"), Action.TOPICS_DONE),), lang)
 
     async def subscribe(self, visitor: Visitor) -> Reply:
         """Subscribe (idempotent; all news by default) and offer the topic choice."""

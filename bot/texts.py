@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-LANGUAGES = ("es", "en")
+from .languages import LANGUAGES
 
 
 class TextsError(Exception):

@@ -12,7 +12,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: RetryAfter.retry_after as
 
 from bot.catalogue import load_catalogue  # noqa: E402
 from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
-from bot.storage import Repository  # noqa: E402
+from bot.storage import Storage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -29,7 +29,13 @@ def engine(catalogue):
 
 
 @pytest_asyncio.fixture
-async def repo(tmp_path):
-    repository = await Repository.open(tmp_path / "bot.sqlite3")
-    yield repository
-    await repository.close()
+async def storage(tmp_path):
+    opened = await Storage.open(tmp_path / "bot.sqlite3")
+    yield opened
+    await opened.close()
+
+
+@pytest_asyncio.fixture
+async def repo(storage):
+    """The users repository (most storage tests are about users and their questions)."""
+    yield storage.users

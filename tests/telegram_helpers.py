@@ -8,9 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-from bot.channels.telegram.app import TelegramBot
+from bot.app import App, Tuning
 from bot.config import Settings
 from tests.fake_bot_api import FakeBotApi
+
+
+# Shorter backoff than production (the fake answers in microseconds), same rules.
+TEST_TUNING = Tuning()
 
 
 def free_port() -> int:
@@ -39,7 +43,7 @@ async def server_with_staff_chat(staff_chat: int, members: list[dict], *, forum:
 
 
 @asynccontextmanager
-async def running_bot(server: FakeBotApi, database: Path, engine, **overrides) -> AsyncIterator[TelegramBot]:
+async def running_bot(server: FakeBotApi, database: Path, engine, **overrides) -> AsyncIterator[App]:
     bot = await started(server, database, engine, **overrides)
     try:
         yield bot
@@ -47,8 +51,8 @@ async def running_bot(server: FakeBotApi, database: Path, engine, **overrides) -
         await bot.stop()
 
 
-async def started(server: FakeBotApi, database: Path, engine, **overrides) -> TelegramBot:
-    bot = TelegramBot(settings_for(server, database, **overrides), engine)
+async def started(server: FakeBotApi, database: Path, engine, **overrides) -> App:
+    bot = App(settings_for(server, database, **overrides), engine, TEST_TUNING)
     await bot.start()
     return bot
 

@@ -6,12 +6,13 @@ import pytest
 
 from bot.catalogue import is_placeholder
 from bot.engine import AnswerKind
-from bot.render import html_chunks, to_plain
+from bot.channels.telegram.render import html_chunks
+from bot.render import to_plain
 
 
 def test_canje_in_english_gives_everything_a_newcomer_needs(engine):
     answer = engine.answer("do I need an appointment for the canje?")
-    text = answer.reply.plain()
+    text = to_plain(answer.reply)
     assert (answer.kind, answer.intent, answer.language, answer.appointment) == \
         ("procedure", "canje", "en", "required")
     assert "Exchange of your resident visa for the resident card (canje)" in text
@@ -26,14 +27,14 @@ def test_canje_in_english_gives_everything_a_newcomer_needs(engine):
 
 def test_spanish_question_gets_a_spanish_answer(engine):
     answer = engine.answer("se me vence la tarjeta de residente temporal, como la renuevo")
-    text = answer.reply.plain()
+    text = to_plain(answer.reply)
     assert answer.intent == "renovacion" and answer.language == "es"
     assert "Requiere cita en el sistema en línea del INM" in text
     assert "Qué preparar" in text
 
 
 def test_uncertain_facts_say_so_with_the_date_they_were_checked(engine):
-    text = engine.answer("cuanto se paga por el canje de residente permanente").reply.plain()
+    text = to_plain(engine.answer("cuanto se paga por el canje de residente permanente").reply)
     assert "13,578.96 MXN (2026)" in text
     assert "no confirmado, revisado el 20 nov 2026" in text
     assert "no están confirmados" in text
@@ -42,13 +43,13 @@ def test_uncertain_facts_say_so_with_the_date_they_were_checked(engine):
 def test_unconfirmed_appointment_is_not_presented_as_fact(engine):
     answer = engine.answer("I need to travel while my renewal is pending, what permit do I need?")
     assert answer.intent == "permiso_salida_regreso" and answer.appointment == "unconfirmed"
-    assert "Not confirmed whether it needs an appointment" in answer.reply.plain()
+    assert "Not confirmed whether it needs an appointment" in to_plain(answer.reply)
 
 
 def test_out_of_scope_question_gets_the_fallback_with_offers(engine):
     answer = engine.answer("what's the weather like in Chapala?")
     assert (answer.kind, answer.intent, answer.appointment) == ("none", None, None)
-    assert "I can't help with that one." in answer.reply.plain()
+    assert "I can't help with that one." in to_plain(answer.reply)
     assert [b.action for b in answer.reply.buttons] == ["menu", "contact"]
 
 
@@ -61,7 +62,7 @@ def test_ambiguous_question_lists_the_choices_as_buttons(engine):
 def test_follow_up_question_answers_about_the_previous_entry(engine):
     answer = engine.answer("how much is it?", previous_language="en", last_entry="reposicion")
     assert answer.intent == "reposicion"
-    assert "Government fees" in answer.reply.plain()
+    assert "Government fees" in to_plain(answer.reply)
 
 
 def test_placeholders_never_reach_users(engine, catalogue):
@@ -90,14 +91,14 @@ def test_bad_input_gets_a_sensible_reply(engine, text):
 
 
 def test_empty_and_symbol_only_messages_ask_for_words(engine):
-    assert "Escribe tu pregunta con palabras" in engine.answer("🙂").reply.plain()
-    assert "Write your question in words" in engine.answer("...", language="en").reply.plain()
+    assert "Escribe tu pregunta con palabras" in to_plain(engine.answer("🙂").reply)
+    assert "Write your question in words" in to_plain(engine.answer("...", language="en").reply)
 
 
 def test_greeting_is_answered_with_what_the_bot_does(engine):
     answer = engine.answer("hola, buenas tardes")
     assert answer.kind == "none" and not answer.unanswered
-    assert "Soy el asistente de la firma" in answer.reply.plain()
+    assert "Soy el asistente de la firma" in to_plain(answer.reply)
 
 
 def test_html_rendering_escapes_every_piece():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.storage import Exchange, Repository, migrations
+from bot.storage import Exchange, Storage, migrations
 
 
 def exchange(user_id: int, text: str, *, entry_id: str | None = None, unanswered: bool = True,
@@ -15,27 +15,26 @@ def exchange(user_id: int, text: str, *, entry_id: str | None = None, unanswered
                     candidates=(entry_id,) if entry_id else (), confidence=0.5, unanswered=unanswered)
 
 
-async def state_of(repo: Repository, user_id: int):
+async def state_of(repo, user_id: int):
     user = await repo.get_user(user_id)
     return (await repo.user_and_state(channel=user.channel, external_id=user.external_id))[1]
 
 
 async def test_database_runs_in_wal_with_every_migration_applied(repo, tmp_path):
-    async with repo._db.execute("PRAGMA journal_mode") as cursor:
-        assert (await cursor.fetchone())[0] == "wal"
-    async with repo._db.execute("PRAGMA user_version") as cursor:
-        assert (await cursor.fetchone())[0] == len(migrations())
+    assert await repo.db.scalar("PRAGMA journal_mode") == "wal"
+    assert await repo.db.scalar("PRAGMA user_version") == len(migrations())
+    assert await repo.db.scalar("PRAGMA foreign_keys") == 1
 
 
 async def test_reopening_keeps_data_and_does_not_reapply_migrations(tmp_path):
     path = tmp_path / "bot.sqlite3"
-    first = await Repository.open(path)
-    user = await first.get_or_create_user(channel="telegram", external_id="42", language="en")
-    await first.set_language(user_id=user.id, language="es", chosen=True)
+    first = await Storage.open(path)
+    user = await first.users.get_or_create_user(channel="telegram", external_id="42", language="en")
+    await first.users.set_language(user_id=user.id, language="es", chosen=True)
     await first.close()
-    second = await Repository.open(path)
+    second = await Storage.open(path)
     try:
-        again = await second.get_or_create_user(channel="telegram", external_id="42")
+        again = await second.users.get_or_create_user(channel="telegram", external_id="42")
         assert again.id == user.id and again.language == "es" and again.language_chosen
     finally:
         await second.close()

@@ -152,7 +152,7 @@ async def test_release_gives_the_chat_back_to_the_bot(server, bot):
 async def test_card_button_releases_and_idle_conversations_are_released_automatically(server, bot):
     thread = await ask_for_person(server, BEN)
     card = server.calls_to("sendMessage", chat_id=STAFF_CHAT)[0]
-    takeover = bot.application.bot_data["takeover"]
+    takeover = bot.handoff
     assert await takeover.auto_release(now=dt.datetime.now(dt.timezone.utc)) == 0  # not idle yet
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=121)
     assert await takeover.auto_release(now=later) == 1
@@ -170,7 +170,7 @@ async def test_card_button_releases_and_idle_conversations_are_released_automati
 
 async def test_a_deleted_topic_is_recreated(server, bot):
     thread = await ask_for_person(server, BEN)
-    await bot.application.bot.delete_forum_topic(chat_id=STAFF_CHAT, message_thread_id=thread)
+    await bot.telegram.bot.delete_forum_topic(chat_id=STAFF_CHAT, message_thread_id=thread)
     server.push_update(updates.private_text(BEN, "are you there?"))
     copy = await server.wait_for("copyMessage", lambda c: c.chat_id == STAFF_CHAT and c.result)
     new_thread = copy.params["message_thread_id"]

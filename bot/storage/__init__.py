@@ -1,7 +1,41 @@
-"""Storage: the Repository is the only code that speaks SQL."""
+"""Storage: one SQLite connection (db.py) and a repository per thing it owns; only these modules speak SQL."""
 
-from .repository import (Conversation, HandoffRepository, MessageLink, Broadcast, BroadcastCounts, BroadcastRepository, ConversationState, Exchange, Recipient, QuestionRecord, Repository, StorageError, UnansweredQuestion, User,
-                         migrations)
+from __future__ import annotations
 
-__all__ = ["Conversation", "HandoffRepository", "MessageLink", "Broadcast", "BroadcastCounts", "BroadcastRepository", "ConversationState", "Exchange", "Recipient", "QuestionRecord", "Repository", "StorageError", "UnansweredQuestion", "User",
-           "migrations"]
+from dataclasses import dataclass
+from pathlib import Path
+
+from .broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
+from .db import Database, StorageError, migrations
+from .handoff import Conversation, HandoffRepository, MessageLink
+from .inbox import Arrival, InboxItem, InboxRepository
+from .subscriptions import SubscriptionRepository
+from .users import ConversationState, Exchange, QuestionRecord, UnansweredQuestion, User, UserRepository
+
+
+@dataclass
+class Storage:
+    """Every repository over one connection, opened and closed together."""
+
+    db: Database
+    users: UserRepository
+    subscriptions: SubscriptionRepository
+    broadcasts: BroadcastRepository
+    handoff: HandoffRepository
+    inbox: InboxRepository
+
+    @classmethod
+    async def open(cls, path: str | Path) -> "Storage":
+        db = await Database.open(path)
+        return cls(db, UserRepository(db), SubscriptionRepository(db), BroadcastRepository(db),
+                   HandoffRepository(db), InboxRepository(db))
+
+    async def close(self) -> None:
+        await self.users.close()
+        await self.db.close()
+
+
+__all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
+           "Database", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
+           "QuestionRecord", "Recipient", "Storage", "StorageError", "SubscriptionRepository",
+           "UnansweredQuestion", "User", "UserRepository", "migrations"]

@@ -1,38 +1,38 @@
-"""Build and run the Telegram bot: polling without WEBHOOK_URL, a secret-checked webhook with it."""
+"""The python-telegram-bot side of the bot: the Application, its handlers, and updates in and out of it.
+
+Updates reach PTB only from the durable inbox (bot/inbox.py): the Updater is never used, so nothing is
+confirmed to Telegram before it is stored. Every outgoing call goes through the outbox; AIORateLimiter (the
+library's own throttle) keeps sends under Telegram's limits (30/s overall, 20/min per group).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import socket
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import Application, Defaults
+from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 
-from ...assistant import Assistant
-from ...config import Settings
-from ...engine import Engine
-from ...storage import BroadcastRepository, HandoffRepository, Repository
-from ...subscriptions import Subscriptions
-from . import handlers, staff, takeover_handlers
-from .broadcasting import Broadcaster
-from .delivery import Delivery
-from .handlers import CHANNEL, Services
-from .staff import DraftOwners, StaffGate
-from .takeover import Takeover
-from .ordering import PerChatUpdateProcessor
+from ...config import ConfigError, Settings
+from ...inbox import Inbox
+from ...outbox import Outbox, Purpose
+from ...storage import InboxItem
+from ...web import WebServer
+from . import relay_handlers, staff_handlers, user_handlers
+from .channel import CHANNEL
+from .classify import classify
+from .context import BotServices
+from .inbound import ALLOWED_UPDATES, Poller, webhook_handler
 
 log = logging.getLogger(__name__)
-# Updates handled at once (across chats; one chat stays in order). Enough to hide Telegram's ~100 ms round trips;
-# far more only adds httpx connection-pool overhead (measured with bench/bench_telegram.py).
-MAX_CONCURRENT_UPDATES = 32
 # httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
 # until the server's delayed ACK (~40 ms), so every API call would wait on the network stack, not on Telegram.
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+CONNECTION_POOL = 64
 COMMANDS = {
     "es": ("start", "menu", "ayuda", "idioma", "contacto", "asesor", "suscribirme", "cancelar_suscripcion", "olvidar"),
     "en": ("start", "menu", "help", "language", "contact", "human", "subscribe", "unsubscribe", "forget"),
@@ -43,6 +43,21 @@ COMMAND_TEXT_KEYS = {"start": "command.start", "menu": "command.menu", "ayuda": 
                      "forget": "command.forget", "suscribirme": "command.subscribe", "subscribe": "command.subscribe",
                      "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe",
                      "asesor": "command.human", "human": "command.human"}
+# Only calls that post or change messages count against Telegram's flood limits; reads (getChatMember) do not.
+LIMITED_PREFIXES = ("send", "copy", "forward", "edit")
+
+
+class SendRateLimiter(AIORateLimiter):
+    """AIORateLimiter for sending calls only; it never retries itself (max_retries=0): the outbox does."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        if not endpoint.startswith(LIMITED_PREFIXES) or endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+class HandlingFailed(Exception):
+    """A handler raised while processing an update; the inbox marks the update failed."""
 
 
 def file_base_url(base_url: str) -> str:
@@ -50,121 +65,113 @@ def file_base_url(base_url: str) -> str:
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
 
 
-def build_application(settings: Settings, engine: Engine, repo: Repository) -> Application:
-    if not settings.telegram_bot_token:
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+def build_application(settings: Settings, *, group_rate_per_minute: float = 20) -> Application:
+    assert settings.telegram_bot_token
     builder = (Application.builder().token(settings.telegram_bot_token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-               .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+               .rate_limiter(SendRateLimiter(overall_max_rate=30, group_max_rate=group_rate_per_minute, max_retries=0))
                .socket_options(SOCKET_OPTIONS).get_updates_socket_options(SOCKET_OPTIONS)
-               .get_updates_read_timeout(40))
+               .connection_pool_size(CONNECTION_POOL).pool_timeout(10)
+               .updater(None))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url).base_file_url(
             file_base_url(settings.telegram_api_base_url))
-    application = builder.build()
-
-    async def mark_blocked(chat_id: int) -> None:
-        user = await repo.find_user(channel=CHANNEL, external_id=str(chat_id))
-        if user is not None:
-            await repo.set_active(user_id=user.id, active=False)
-
-    delivery = Delivery(application.bot, on_blocked=mark_blocked)
-    assistant = Assistant(engine, repo)
-    broadcasts = BroadcastRepository(repo)
-    application.bot_data.update(
-        services=Services(settings, assistant, delivery),
-        broadcasts=broadcasts,
-        subscriptions=Subscriptions(assistant, broadcasts),
-        broadcaster=Broadcaster(application.bot, broadcasts, engine.texts),
-        staff_gate=StaffGate(settings.staff_chat_id, settings.admin_user_ids),
-        draft_owners=DraftOwners(),
-        takeover=Takeover(application.bot, assistant, HandoffRepository(repo), settings.staff_chat_id,
-                          settings.handoff_release_minutes),
-    )
-    takeover_handlers.register(application, settings.staff_chat_id)
-    staff.register(application)
-    handlers.register(application)
-    return application
+    return builder.build()
 
 
-async def register_commands(application: Application, engine: Engine) -> None:
-    """The command menu in both languages (Telegram picks it by the user's app language)."""
-    delivery: Delivery = application.bot_data["services"].delivery
-    for language, names in COMMANDS.items():
-        commands = [BotCommand(name, engine.texts(language, COMMAND_TEXT_KEYS[name])) for name in names]
-        for code in (language, None) if language == "es" else (language,):
-            try:
-                await delivery.call(application.bot.set_my_commands, idempotent=True, commands=commands,
-                                    language_code=code)
-            except Exception:  # noqa: BLE001 - a missing menu must not stop the bot
-                log.warning("could not register the %s command menu", language, exc_info=True)
+class TelegramAdapter:
+    """One Telegram bot: its PTB Application, fed from the inbox, with polling or a webhook route."""
 
-
-class TelegramBot:
-    """The bot's lifecycle, usable from `python -m bot` and from tests (start / stop on a running loop)."""
-
-    def __init__(self, settings: Settings, engine: Engine | None = None):
+    def __init__(self, settings: Settings, outbox: Outbox, inbox: Inbox, *, group_rate_per_minute: float = 20):
         self.settings = settings
-        self.engine = engine or Engine.from_directory(settings.knowledge_dir)
-        self.repo: Repository | None = None
-        self.application: Application | None = None
+        self.outbox = outbox
+        self.inbox = inbox
+        self.application = build_application(settings, group_rate_per_minute=group_rate_per_minute)
+        self.bot = self.application.bot
+        self.poller: Poller | None = None
+        self._failures: dict[int, BaseException] = {}
+        outbox.register(CHANNEL, classify)
+        inbox.handle(CHANNEL, self.handle)
 
-    async def start(self) -> None:
-        self.repo = await Repository.open(self.settings.database_path)
-        self.application = build_application(self.settings, self.engine, self.repo)
-        await self.application.initialize()
-        await register_commands(self.application, self.engine)
-        updater = self.application.updater
-        assert updater is not None
-        if self.settings.webhook_url:
-            path = urlparse(self.settings.webhook_url).path.strip("/")
-            await updater.start_webhook(listen="0.0.0.0", port=self.settings.port, url_path=path,
-                                        webhook_url=self.settings.webhook_url,
-                                        secret_token=self.settings.webhook_secret,
-                                        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-            log.info("webhook mode on port %s", self.settings.port)
-        else:
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
-                                        timeout=30, bootstrap_retries=-1, error_callback=self._polling_error)
-            log.info("polling mode")
+    async def initialize(self, stop: asyncio.Event | None = None) -> None:
+        """getMe with the token: refused -> ConfigError at once; unreachable -> retried with backoff."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.application.initialize()
+                return
+            except InvalidToken:
+                raise ConfigError("TELEGRAM_BOT_TOKEN was refused by Telegram (401/404): "
+                                  "copy the token again from @BotFather") from None
+            except (TimedOut, NetworkError) as exc:
+                delay = min(60.0, 2.0 * 2 ** min(attempt - 1, 5))
+                log.warning("Telegram is unreachable (attempt %d: %s); retrying in %.0f s", attempt, exc, delay)
+                if stop is not None:
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                        raise ConfigError("stopped while waiting for Telegram")
+                    except asyncio.TimeoutError:
+                        pass
+                else:
+                    await asyncio.sleep(delay)
+
+    def register(self, services: BotServices) -> None:
+        self.application.bot_data["services"] = services
+        staff_handlers.register(self.application, self.settings.staff_chat_id)
+        relay_handlers.register(self.application)
+        user_handlers.register(self.application)
+        self.application.add_error_handler(self._on_error)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A handler raised: remember it so the inbox marks the update failed (and logs it once)."""
+        if isinstance(update, Update) and context.error is not None:
+            self._failures[update.update_id] = context.error
+
+    async def handle(self, item: InboxItem) -> None:
+        """One stored update through PTB's handlers; raises if it cannot be parsed or a handler failed."""
+        update = Update.de_json(item.payload, self.bot)
+        await self.application.process_update(update)
+        error = self._failures.pop(update.update_id, None)
+        if error is not None:
+            raise HandlingFailed(type(error).__name__) from error
+
+    async def start(self, web: WebServer) -> None:
         await self.application.start()
-        await self.application.bot_data["draft_owners"].load(self.application.bot_data["broadcasts"])
-        await self.application.bot_data["broadcaster"].start()  # resumes a broadcast a crash interrupted
-        await self.application.bot_data["takeover"].start()
+        await self._register_commands()
+        if self.settings.webhook_url:
+            path = "/" + urlparse(self.settings.webhook_url).path.strip("/")
+            assert self.settings.webhook_secret
+            web.route("POST", path, webhook_handler(self.inbox, self.settings.webhook_secret))
+            await self.outbox.deliver(Purpose.SETUP, CHANNEL, None, lambda: self.bot.set_webhook(
+                url=self.settings.webhook_url, secret_token=self.settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False))
+            log.info("Telegram: webhook mode")
+        else:
+            await self.outbox.deliver(Purpose.SETUP, CHANNEL, None,
+                                      lambda: self.bot.delete_webhook(drop_pending_updates=False))
+            self.poller = Poller(self.bot, self.inbox)
+            await self.poller.start()
+            log.info("Telegram: polling mode")
 
-    @staticmethod
-    def _polling_error(error: TelegramError) -> None:
-        log.warning("getUpdates failed: %s", error)
+    async def _register_commands(self) -> None:
+        """The command menu in both languages (Telegram picks it by the user's app language)."""
+        texts = self.application.bot_data["services"].assistant.engine.texts
+        for language, names in COMMANDS.items():
+            commands = [BotCommand(name, texts(language, COMMAND_TEXT_KEYS[name])) for name in names]
+            for code in (language, None) if language == "es" else (language,):
+                await self.outbox.quietly(Purpose.SETUP, CHANNEL, None, lambda c=code, cs=commands:
+                                          self.bot.set_my_commands(commands=cs, language_code=c))
+
+    async def stop_receiving(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+            self.poller = None
 
     async def stop(self) -> None:
-        if self.application is not None:
-            await self.application.bot_data["broadcaster"].stop()
-            await self.application.bot_data["takeover"].stop()
-            if self.application.updater is not None and self.application.updater.running:
-                await self.application.updater.stop()
-            if self.application.running:
-                await self.application.stop()
-            await self.application.shutdown()
-            self.application = None
-        if self.repo is not None:
-            await self.repo.close()
-            self.repo = None
+        await self.stop_receiving()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly (updates already fetched are processed first)."""
-    bot = TelegramBot(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await bot.start()
-    try:
-        await stop.wait()
-    finally:
-        await bot.stop()
-
-
-def run_telegram(settings: Settings) -> int:
-    asyncio.run(serve(settings))
-    return 0

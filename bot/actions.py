@@ -1,0 +1,141 @@
+"""Every button action's compact format and its parser, in one place (Telegram callback_data is <= 64 bytes).
+
+Grammar (ids are catalogue ids, broadcast ids or user ids):
+  e:<entry>  s:<entry>:<section>  menu[:with|:without|:topics]  contact  lang:<es|en>
+  human  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
+  bcd:<both|skip|cancel|go|later>:<broadcast>  bcd:aud:<broadcast>:<audience>
+  bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from .languages import LANGUAGES
+
+MAX_ACTION_BYTES = 64
+
+
+class Section(str, Enum):
+    OVERVIEW = "o"
+    REQUIREMENTS = "r"
+    FEES = "f"
+    STEPS = "s"
+
+
+class Kind(str, Enum):
+    ENTRY = "entry"
+    SECTION = "section"
+    MENU = "menu"
+    CONTACT = "contact"
+    LANGUAGE = "language"
+    HUMAN = "human"
+    SUBSCRIBE = "subscribe"
+    TOPIC = "topic"
+    TOPICS_DONE = "topics_done"
+    FORGET = "forget"
+    DRAFT = "draft"
+    CONTROL = "control"
+    CARD = "card"
+
+
+DRAFT_STEPS = ("both", "skip", "cancel", "go", "later", "aud")
+CONTROLS = ("pause", "resume", "cancel")
+CARD_ACTIONS = ("take", "release")
+_WORD = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed button action: its kind, a verb or value, and the id it is about."""
+
+    kind: Kind
+    value: str = ""
+    target: int | None = None
+    extra: str = ""
+
+
+class Action:
+    """Builders for button actions."""
+
+    CONTACT = "contact"
+    MENU = "menu"
+    MENU_WITH = "menu:with"
+    MENU_WITHOUT = "menu:without"
+    MENU_TOPICS = "menu:topics"
+    HUMAN = "human"
+    SUBSCRIBE = "sub"
+    TOPICS_DONE = "sub:done"
+    FORGET_YES = "forget:yes"
+    FORGET_NO = "forget:no"
+
+    @staticmethod
+    def entry(entry_id: str) -> str:
+        return f"e:{entry_id}"
+
+    @staticmethod
+    def section(entry_id: str, section: Section) -> str:
+        return f"s:{entry_id}:{section.value}"
+
+    @staticmethod
+    def language(code: str) -> str:
+        return f"lang:{code}"
+
+    @staticmethod
+    def topic(topic: str) -> str:
+        return f"sub:t:{topic}"
+
+    @staticmethod
+    def draft(step: str, broadcast_id: int, audience: str | None = None) -> str:
+        return f"bcd:{step}:{broadcast_id}" + (f":{audience}" if audience else "")
+
+    @staticmethod
+    def control(verb: str, broadcast_id: int) -> str:
+        return f"bc:{verb}:{broadcast_id}"
+
+    @staticmethod
+    def card(verb: str, user_id: int) -> str:
+        return f"ho:{verb}:{user_id}"
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def parse(data: str | None) -> Parsed | None:
+    """The action a button carries, or None for anything malformed or forged (the caller refuses it)."""
+    if not data or len(data.encode("utf-8", "replace")) > MAX_ACTION_BYTES:
+        return None
+    head, _, rest = data.partition(":")
+    parts = rest.split(":") if rest else []
+    if head == "e" and len(parts) == 1 and _WORD.match(parts[0]):
+        return Parsed(Kind.ENTRY, parts[0])
+    if head == "s" and len(parts) == 2 and _WORD.match(parts[0]) and parts[1] in {s.value for s in Section}:
+        return Parsed(Kind.SECTION, parts[0], extra=parts[1])
+    if head == "menu" and (not parts or (len(parts) == 1 and parts[0] in ("with", "without", "topics"))):
+        return Parsed(Kind.MENU, parts[0] if parts else "")
+    if data == Action.CONTACT:
+        return Parsed(Kind.CONTACT)
+    if head == "lang" and len(parts) == 1 and parts[0] in LANGUAGES:
+        return Parsed(Kind.LANGUAGE, parts[0])
+    if data == Action.HUMAN:
+        return Parsed(Kind.HUMAN)
+    if data == Action.SUBSCRIBE:
+        return Parsed(Kind.SUBSCRIBE)
+    if data == Action.TOPICS_DONE:
+        return Parsed(Kind.TOPICS_DONE)
+    if head == "sub" and len(parts) == 2 and parts[0] == "t" and _WORD.match(parts[1]):
+        return Parsed(Kind.TOPIC, parts[1])
+    if head == "forget" and parts in (["yes"], ["no"]):
+        return Parsed(Kind.FORGET, parts[0])
+    if head == "bcd" and len(parts) in (2, 3) and parts[0] in DRAFT_STEPS and _number(parts[1]) is not None:
+        if (parts[0] == "aud") != (len(parts) == 3) or (len(parts) == 3 and not _WORD.match(parts[2])):
+            return None
+        return Parsed(Kind.DRAFT, parts[0], _number(parts[1]), parts[2] if len(parts) == 3 else "")
+    if head == "bc" and len(parts) == 2 and parts[0] in CONTROLS and _number(parts[1]) is not None:
+        return Parsed(Kind.CONTROL, parts[0], _number(parts[1]))
+    if head == "ho" and len(parts) == 2 and parts[0] in CARD_ACTIONS and _number(parts[1]) is not None:
+        return Parsed(Kind.CARD, parts[0], _number(parts[1]))
+    return None

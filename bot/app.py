@@ -1,0 +1,180 @@
+"""The composition root: opens the database, builds the engine and every service, starts each configured channel.
+
+Start order: instance lock -> database -> services -> channels (token checked) -> inbox, broadcaster, handoff.
+Stop order is the reverse; whatever failed to start is closed, so a bad setting never leaves a hung process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from dataclasses import dataclass
+
+from .assistant import Assistant
+from .broadcast_drafts import Drafts
+from .broadcaster import Broadcaster
+from .config import Settings
+from .engine import Engine
+from .handoff import Handoff
+from .inbox import Inbox
+from .instance import InstanceLock
+from .outbox import Outbox, RetryRules
+from .storage import Storage
+from .subscriptions import Subscriptions
+from .web import WebServer
+
+log = logging.getLogger(__name__)
+MAINTENANCE_EVERY = 3600.0      # seconds between retention sweeps
+INBOX_KEEP_DAYS = 7             # handled updates are remembered this long, so a repeated delivery is recognised
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Knobs tests turn (never environment variables): smaller windows for a fake server's scaled clock."""
+
+    retry: RetryRules = RetryRules()
+    group_rate_per_minute: float = 20
+    broadcast_window: int = 8
+
+
+class App:
+    """The bot's lifecycle, usable from `python -m bot` and from tests (start / stop on a running loop)."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None, tuning: Tuning = Tuning()):
+        self.settings = settings
+        self.engine = engine or Engine.from_directory(settings.knowledge_dir)
+        self.tuning = tuning
+        self.lock = InstanceLock(settings.database_path)
+        self.storage: Storage | None = None
+        self.telegram = None
+        self.web: WebServer | None = None
+        self._maintenance: asyncio.Task | None = None
+        self._started: list = []
+
+    async def start(self, stop: asyncio.Event | None = None) -> bool:
+        """Start everything; False if stopped while waiting as a standby. Raises ConfigError/StorageError."""
+        if not await self.lock.acquire(stop=stop):
+            return False
+        try:
+            await self._start(stop)
+        except BaseException:
+            await self.stop()
+            raise
+        return True
+
+    async def _start(self, stop: asyncio.Event | None) -> None:
+        settings = self.settings
+        self.storage = storage = await Storage.open(settings.database_path)
+        self.outbox = Outbox(self.tuning.retry)
+        self.inbox = Inbox(storage.inbox)
+        self.assistant = Assistant(self.engine, storage.users)
+        self.subscriptions = Subscriptions(self.assistant, storage.subscriptions)
+        self.channels: dict = {}
+        self.desk = None
+        self.web = WebServer(settings.port)
+        if settings.telegram_bot_token:
+            from .channels.telegram.app import TelegramAdapter
+            from .channels.telegram.channel import TelegramUserChannel
+            from .channels.telegram.context import BotServices
+            from .channels.telegram.desk import TelegramStaffDesk
+            from .channels.telegram.staff_gate import StaffGate
+            self.telegram = TelegramAdapter(settings, self.outbox, self.inbox,
+                                            group_rate_per_minute=self.tuning.group_rate_per_minute)
+            await self.telegram.initialize(stop)
+            channel = TelegramUserChannel(self.telegram.bot, self.outbox, self.engine.texts)
+            self.channels[channel.name] = channel
+            if settings.staff_chat_id is not None:
+                self.desk = TelegramStaffDesk(channel, settings.staff_chat_id)
+        self.handoff = Handoff(engine=self.engine, users=storage.users, handoffs=storage.handoff,
+                               subscriptions=storage.subscriptions, channels=self.channels, desk=self.desk,
+                               release_minutes=settings.handoff_release_minutes)
+        self.broadcaster = Broadcaster(storage.broadcasts, self.channels, self.desk, self.engine.texts, self.outbox,
+                                       window=self.tuning.broadcast_window)
+        self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster)
+                       if self.desk is not None else None)
+        self.outbox.on_blocked(self._blocked)
+        if self.telegram is not None:
+            self.telegram.register(BotServices(settings, storage, self.assistant, self.subscriptions, self.handoff,
+                                               self.broadcaster, self.drafts, self.channels["telegram"],
+                                               StaffGate(self.channels["telegram"], settings.staff_chat_id,
+                                                         settings.admin_user_ids)))
+            await self.telegram.start(self.web)
+            self._started.append(self.telegram)
+        if self.web.has_routes:
+            await self.web.start()
+        if self.drafts is not None:
+            await self.drafts.load()
+        await self.inbox.start()
+        await self.broadcaster.start()   # resumes a broadcast a crash interrupted
+        await self.handoff.start()
+        self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
+
+    async def _blocked(self, channel: str, chat: str) -> None:
+        """The one place a blocked user is handled: inactive, unsubscribed, and the staff topic told."""
+        assert self.storage is not None
+        user = await self.storage.users.find_user(channel=channel, external_id=chat)
+        if user is not None:
+            await self.storage.users.mark_unreachable(user_id=user.id)
+            await self.handoff.user_blocked(user)
+
+    async def _maintain(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # noqa: BLE001 - retention must not stop the bot
+                log.exception("retention sweep failed")
+            await asyncio.sleep(MAINTENANCE_EVERY)
+
+    async def sweep(self, now: dt.datetime | None = None) -> tuple[int, int]:
+        """Delete question texts older than QUESTION_RETENTION_DAYS and handled updates older than a week."""
+        assert self.storage is not None
+        now = now or dt.datetime.now(dt.timezone.utc)
+        iso = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # noqa: E731
+        questions = await self.storage.users.delete_questions_before(
+            iso(now - dt.timedelta(days=self.settings.question_retention_days)))
+        updates = await self.storage.inbox.delete_handled_before(iso(now - dt.timedelta(days=INBOX_KEEP_DAYS)))
+        if questions or updates:
+            log.info("retention: deleted %d questions and %d handled updates", questions, updates)
+        return questions, updates
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in hand, close the database, release the lock."""
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+            self._maintenance = None
+        if self.telegram is not None:
+            await self.telegram.stop_receiving()
+        if self.web is not None:
+            await self.web.stop()
+        for name in ("inbox", "broadcaster", "handoff"):
+            service = getattr(self, name, None)
+            if service is not None:
+                await service.stop()
+        if self.telegram is not None:
+            try:
+                await self.telegram.stop()
+            except Exception:  # noqa: BLE001 - never initialised (e.g. the token was refused)
+                pass
+            self.telegram = None
+        if self.storage is not None:
+            await self.storage.close()
+            self.storage = None
+        self.lock.release()
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly (updates in hand are finished first)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = App(settings)
+    if not await app.start(stop):
+        return
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()

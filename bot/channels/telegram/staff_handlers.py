@@ -1,0 +1,276 @@
+"""Staff handlers: broadcast drafts and controls, takeover commands, card buttons, messages in users' topics.
+
+Every staff action is checked against the staff gate for the sender, now: commands, buttons, relays, releases,
+takeovers and notes. They run before the user handlers (groups -3 and -1) and stop them when they act.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          MessageHandler, filters)
+
+from ...actions import Kind, parse
+from ...broadcast_drafts import Where
+from ...broadcaster import controls
+from ...broadcasts import mexico_time
+from ...languages import STAFF_LANGUAGE, hinted_language
+from ...outbox import Purpose, Undeliverable
+from ...ports import StaffMember
+from ...replies import Block, Reply, Style
+from .context import ack, relay_item, services
+from .staff_gate import Membership
+
+log = logging.getLogger(__name__)
+COMMANDS_GROUP = -4
+DRAFTS_GROUP = -3
+MESSAGES_GROUP = -1
+
+
+def _lang(update: Update) -> str:
+    user = update.effective_user
+    return hinted_language(user.language_code if user else None) or STAFF_LANGUAGE
+
+
+def _t(context: ContextTypes.DEFAULT_TYPE, update: Update, key: str, **values: object) -> str:
+    return services(context).assistant.engine.texts(_lang(update), key, **values)
+
+
+def _staff(update: Update) -> StaffMember:
+    user = update.effective_user
+    assert user is not None
+    return StaffMember(str(user.id), user.full_name)
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons=()) -> None:
+    """A reply to the staff member, in the chat and topic they wrote in."""
+    message = update.effective_message
+    if message is None:
+        return
+    reply = Reply((Block(Style.TEXT, (text,)),), tuple(buttons), _lang(update))
+    thread = str(message.message_thread_id) if message.is_topic_message else None
+    try:
+        await services(context).channel.send(str(message.chat_id), reply, Purpose.STAFF, thread=thread)
+    except Undeliverable:
+        pass
+
+
+async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Is the sender staff now? If not (or Telegram cannot tell), they are told, and nothing else happens."""
+    user = update.effective_user
+    verdict = await services(context).gate.check(user.id if user else None)
+    if verdict is Membership.STAFF:
+        return True
+    key = "staff.check_failed" if verdict is Membership.UNKNOWN else "staff.not_allowed"
+    if update.callback_query is not None:
+        await ack(update, context, _t(context, update, key))
+    else:
+        await _say(update, context, _t(context, update, key))
+    return False
+
+
+def _where(message: Message) -> Where:
+    return Where(str(message.chat_id), str(message.message_thread_id) if message.is_topic_message else None)
+
+
+def _draft_place_ok(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    """Drafts are written in a private chat with the bot or in the staff chat outside any user's topic."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    return message.chat_id == services(context).settings.staff_chat_id and not message.is_topic_message
+
+
+# ---------------------------------------------------------------------------------------------- broadcasts
+async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    drafts = services(context).drafts
+    if drafts is None or not _draft_place_ok(context, message):
+        await _say(update, context, _t(context, update, "staff.draft_here"))
+        raise ApplicationHandlerStop
+    await drafts.start(_staff(update).id, _where(message), _lang(update))
+    raise ApplicationHandlerStop
+
+
+async def draft_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff member's message while their draft waits for text, a file or a time; others pass through."""
+    message, user = update.effective_message, update.effective_user
+    drafts = services(context).drafts
+    if message is None or user is None or drafts is None or not drafts.waiting(str(user.id), str(message.chat_id)):
+        return
+    if not _draft_place_ok(context, message) or (message.text or "").startswith("/"):
+        return  # commands keep working; a message in a user's topic is for that user, not for the draft
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    media = None
+    if message.photo:
+        media = ("photo", message.photo[-1].file_id)
+    elif message.document:
+        media = ("document", message.document.file_id)
+    text_html = message.text_html if message.text else None
+    if await drafts.on_input(str(user.id), _where(message), _lang(update), text_html=text_html, media=media):
+        raise ApplicationHandlerStop  # consumed: nothing typed for a draft reaches anyone else
+
+
+async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Recent broadcasts with their figures; running and paused ones get their buttons."""
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    svc = services(context)
+    repo = svc.storage.broadcasts
+    jobs = await repo.recent(10)
+    if not jobs:
+        await _say(update, context, _t(context, update, "bc.list_empty"))
+        raise ApplicationHandlerStop
+    await _say(update, context, _t(context, update, "bc.list_title"))
+    for job in jobs:
+        counts = await repo.counts(job.id)
+        when = mexico_time(job.scheduled_at or job.started_at or job.created_at)
+        line = _t(context, update, "bc.list_line", id=job.id, state=_t(context, update, f"bc.state.{job.status}"),
+                  audience=job.audience or "-", sent=counts.sent, total=counts.total, failed=counts.failed,
+                  blocked=counts.blocked, when=when)
+        await _say(update, context, line, controls(job.id, job.status, svc.assistant.engine.texts, _lang(update)))
+    raise ApplicationHandlerStop
+
+
+# ---------------------------------------------------------------------------------------------- buttons
+async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Draft buttons, broadcast controls and card buttons; a malformed or forged one is refused, never raised."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse(query.data)
+    if parsed is None or parsed.kind not in (Kind.DRAFT, Kind.CONTROL, Kind.CARD) or query.message is None:
+        await ack(update, context, _t(context, update, "staff.not_allowed"))
+        raise ApplicationHandlerStop
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    svc = services(context)
+    message = query.message
+    if parsed.kind is Kind.DRAFT:
+        await ack(update, context)
+        if svc.drafts is not None and isinstance(message, Message):
+            await svc.drafts.on_button(_where(message), _lang(update), parsed)
+    elif parsed.kind is Kind.CONTROL:
+        verbs = {"pause": svc.broadcaster.pause, "resume": svc.broadcaster.resume, "cancel": svc.broadcaster.cancel}
+        if await verbs[parsed.value](parsed.target or 0):
+            await ack(update, context)
+        else:
+            job = await svc.storage.broadcasts.get(parsed.target or 0)
+            await ack(update, context, _t(context, update, "bc.not_found", id=parsed.target,
+                                          state=job.status if job else "?"))
+    else:
+        await _card_button(update, context, parsed.value, parsed.target or 0)
+    raise ApplicationHandlerStop
+
+
+async def _card_button(update: Update, context: ContextTypes.DEFAULT_TYPE, verb: str, user_id: int) -> None:
+    svc = services(context)
+    user = await svc.storage.users.get_user(user_id)
+    if user is None:
+        await ack(update, context, _t(context, update, "staff.gone_user"))
+        return
+    await ack(update, context)
+    if verb == "release":
+        await svc.handoff.release(user, by=_staff(update).name)
+        return
+    conv = await svc.handoff.take(user, _staff(update))
+    if conv.owner_id != _staff(update).id:
+        await _say(update, context, _t(context, update, "staff.owned", owner=conv.owner_name))
+
+
+# ---------------------------------------------------------------------------------------------- takeover
+async def staff_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message in a user's topic (or a reply to a relayed message) goes to that user; '#' keeps it internal."""
+    message = update.effective_message
+    if message is None or update.effective_user is None or update.effective_user.is_bot:
+        return
+    if (message.text or message.caption or "").lstrip().startswith("#"):
+        raise ApplicationHandlerStop  # an internal note: never relayed
+    svc = services(context)
+    reply = message.reply_to_message
+    reply_to = None
+    if reply is not None and not (reply.forum_topic_created and message.is_topic_message):
+        reply_to = str(reply.message_id)
+    user = await svc.handoff.target(topic=str(message.message_thread_id) if message.is_topic_message else None,
+                                    reply_to=reply_to)
+    if user is None:
+        return  # not about a user (e.g. a broadcast draft in the General topic)
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    await svc.handoff.from_staff(user, _staff(update), relay_item(message))
+    raise ApplicationHandlerStop
+
+
+async def staff_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.edited_message
+    if message is None or update.effective_user is None:
+        return
+    if await services(context).gate.check(update.effective_user.id) is Membership.STAFF:
+        await services(context).handoff.edit_from_staff(relay_item(message))
+    raise ApplicationHandlerStop
+
+
+async def _staff_target(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """The user a staff command is about, or None after telling the staff member what is missing."""
+    if not await _allowed(update, context):
+        return None
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.chat_id != svc.settings.staff_chat_id:
+        await _say(update, context, _t(context, update, "staff.no_user"))
+        return None
+    reply = message.reply_to_message
+    reply_to = str(reply.message_id) if reply is not None and not reply.forum_topic_created else None
+    user = await svc.handoff.target(topic=str(message.message_thread_id) if message.is_topic_message else None,
+                                    reply_to=reply_to)
+    if user is None:
+        await _say(update, context, _t(context, update, "staff.no_user"))
+    return user
+
+
+async def release_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = await _staff_target(update, context)
+    if user is not None:
+        await services(context).handoff.release(user, by=_staff(update).name)
+    raise ApplicationHandlerStop
+
+
+async def takeover_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = await _staff_target(update, context)
+    if user is not None:
+        conv = await services(context).handoff.take(user, _staff(update))
+        if conv.owner_id != _staff(update).id:
+            await _say(update, context, _t(context, update, "staff.owned", owner=conv.owner_name))
+    raise ApplicationHandlerStop
+
+
+async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/note text: stays in the staff chat (like a message starting with '#'); elsewhere it is refused."""
+    chat = update.effective_chat
+    if chat is None or chat.id != services(context).settings.staff_chat_id or not await _allowed(update, context):
+        if chat is not None and chat.id != services(context).settings.staff_chat_id:
+            await _say(update, context, _t(context, update, "staff.not_allowed"))
+    raise ApplicationHandlerStop
+
+
+def register(application: Application, staff_chat_id: int | None) -> None:
+    group = COMMANDS_GROUP
+    application.add_handler(CommandHandler("broadcast", broadcast_command), group=group)
+    application.add_handler(CommandHandler("broadcasts", broadcasts_command), group=group)
+    application.add_handler(CommandHandler(["release", "liberar"], release_command), group=group)
+    application.add_handler(CommandHandler("takeover", takeover_command), group=group)
+    application.add_handler(CommandHandler(["note", "nota"], note_command), group=group)
+    application.add_handler(CallbackQueryHandler(staff_button, pattern=r"^(bcd|bc|ho):"), group=group)
+    content = filters.TEXT | filters.PHOTO | filters.Document.ALL
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content & ~filters.COMMAND, draft_input),
+                            group=DRAFTS_GROUP)
+    if staff_chat_id is not None:
+        staff_chat = filters.Chat(staff_chat_id)
+        application.add_handler(MessageHandler(staff_chat & filters.UpdateType.MESSAGE & ~filters.COMMAND
+                                               & ~filters.StatusUpdate.ALL, staff_message), group=MESSAGES_GROUP)
+        application.add_handler(MessageHandler(staff_chat & filters.UpdateType.EDITED_MESSAGE, staff_edit),
+                                group=MESSAGES_GROUP)

@@ -1,0 +1,246 @@
+"""Users, their conversation state and the question log (group-committed exchanges, retention, forgetting)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Iterable
+
+import aiosqlite
+
+from ..text import fold
+from .db import NOW, Database, clean_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    external_id: str
+    language: str
+    language_chosen: bool
+    display_name: str | None
+    username: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    last_entry_id: str | None
+    pending_choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One question and its answer, as stored: the user's learnt language, their state, the log line."""
+
+    user_id: int
+    language: str | None            # new language learnt from the message, or None to keep it
+    display_name: str | None
+    username: str | None
+    last_entry_id: str | None
+    pending_choices: tuple[str, ...]
+    text: str
+    answer_language: str
+    kind: str
+    entry_id: str | None
+    candidates: tuple[str, ...]
+    confidence: float
+    unanswered: bool
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    text: str
+    language: str
+    kind: str
+    entry_id: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    text: str
+    count: int
+    last_asked: str
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(row["id"], row["channel"], row["external_id"], row["language"], bool(row["language_chosen"]),
+                row["display_name"], row["username"], bool(row["active"]))
+
+
+class UserRepository:
+    """The SQL of users, conversation state and questions."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._pending: list[tuple[Exchange, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    # ------------------------------------------------------------------ users
+    async def get_or_create_user(self, *, channel: str, external_id: str, language: str | None = None,
+                                 display_name: str | None = None, username: str | None = None) -> User:
+        """The user, created on first contact; name and username refreshed, last_seen_at touched."""
+        async with self.db.transaction() as db:
+            await db.execute(
+                f"""INSERT INTO users (channel, external_id, language, display_name, username)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (channel, external_id) DO UPDATE SET
+                       display_name = coalesce(excluded.display_name, users.display_name),
+                       username = coalesce(excluded.username, users.username),
+                       active = 1, last_seen_at = {NOW}""",
+                (channel, str(external_id), language or "es", clean_text(display_name), clean_text(username)))
+        found = await self.find_user(channel=channel, external_id=external_id)
+        assert found is not None
+        return found
+
+    async def user_and_state(self, *, channel: str, external_id: str, language: str | None = None,
+                             display_name: str | None = None, username: str | None = None
+                             ) -> tuple[User, ConversationState]:
+        """The user and their conversation state in one read; the user is created on first contact."""
+        sql = """SELECT users.*, conversation_state.last_entry_id, conversation_state.pending_choices
+                 FROM users LEFT JOIN conversation_state ON conversation_state.user_id = users.id
+                 WHERE channel = ? AND external_id = ?"""
+        row = await self.db.fetchone(sql, (channel, str(external_id)))
+        if row is None:
+            await self.get_or_create_user(channel=channel, external_id=external_id, language=language,
+                                          display_name=display_name, username=username)
+            row = await self.db.fetchone(sql, (channel, str(external_id)))
+        assert row is not None
+        state = ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")))
+        return _user(row), state
+
+    async def find_user(self, *, channel: str, external_id: str) -> User | None:
+        row = await self.db.fetchone("SELECT * FROM users WHERE channel = ? AND external_id = ?",
+                                     (channel, str(external_id)))
+        return _user(row) if row else None
+
+    async def get_user(self, user_id: int) -> User | None:
+        row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
+        return _user(row) if row else None
+
+    async def set_language(self, *, user_id: int, language: str, chosen: bool) -> None:
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE users SET language = ?, language_chosen = max(language_chosen, ?) WHERE id = ?",
+                             (language, int(chosen), user_id))
+
+    async def set_active(self, *, user_id: int, active: bool) -> None:
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
+
+    async def mark_unreachable(self, *, user_id: int) -> None:
+        """Blocked or gone: inactive, and no more broadcasts."""
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
+            await db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+
+    async def forget_user(self, *, user_id: int) -> None:
+        """Delete every row that names the user: the user (cascading to state, questions, subscriptions,
+        conversations, relayed message pairs and broadcast recipients) and their stored updates."""
+        async with self.db.transaction() as db:
+            async with db.execute("SELECT channel, external_id FROM users WHERE id = ?", (user_id,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return
+            await db.execute("DELETE FROM inbox WHERE channel = ? AND (user_key = ? OR chat_key = ?)",
+                             (row["channel"], row["external_id"], row["external_id"]))
+            await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    async def count_users(self) -> int:
+        return int(await self.db.scalar("SELECT count(*) FROM users") or 0)
+
+    # ------------------------------------------------------------------ conversation state
+    async def save_state(self, *, user_id: int, last_entry_id: str | None, pending_choices: Iterable[str]) -> None:
+        async with self.db.transaction() as db:
+            await db.execute(
+                f"""INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
+                       pending_choices = excluded.pending_choices, updated_at = {NOW}""",
+                (user_id, last_entry_id, json.dumps(list(pending_choices))))
+
+    async def record_exchange(self, exchange: Exchange) -> None:
+        """Store an exchange; returns once it is committed.
+
+        Exchanges arriving together are committed together (group commit). If the batch fails, each exchange
+        is written on its own, so one bad row never costs other users their answers.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((exchange, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        await future
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([x for x, _ in batch])
+            except Exception:  # noqa: BLE001 - fall back to one transaction per exchange
+                for exchange, future in batch:
+                    try:
+                        await self._write([exchange])
+                    except Exception as exc:  # noqa: BLE001 - that waiter alone gets the error
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    async def _write(self, items: list[Exchange]) -> None:
+        async with self.db.transaction() as db:
+            await db.executemany(
+                f"""UPDATE users SET language = coalesce(?, language),
+                       display_name = coalesce(?, display_name), username = coalesce(?, username),
+                       active = 1, last_seen_at = {NOW}, last_inbound_at = {NOW} WHERE id = ?""",
+                [(x.language, clean_text(x.display_name), clean_text(x.username), x.user_id) for x in items])
+            await db.executemany(
+                f"""INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
+                       pending_choices = excluded.pending_choices, updated_at = {NOW}""",
+                [(x.user_id, x.last_entry_id, json.dumps(list(x.pending_choices))) for x in items])
+            await db.executemany(
+                """INSERT INTO questions (user_id, text, language, kind, entry_id, candidates, confidence,
+                                          unanswered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [(x.user_id, clean_text(x.text[:2000]), x.answer_language, x.kind, x.entry_id,
+                  json.dumps(list(x.candidates)), x.confidence, int(x.unanswered)) for x in items])
+
+    # ------------------------------------------------------------------ questions
+    async def recent_questions(self, *, user_id: int, limit: int = 5) -> list[QuestionRecord]:
+        rows = await self.db.fetchall(
+            """SELECT text, language, kind, entry_id, created_at FROM questions WHERE user_id = ?
+               ORDER BY id DESC LIMIT ?""", (user_id, limit))
+        return [QuestionRecord(r["text"], r["language"], r["kind"], r["entry_id"], r["created_at"]) for r in rows]
+
+    async def unanswered(self, *, limit: int = 20) -> list[UnansweredQuestion]:
+        """The questions the bot could not match, most frequent first (grouped by their folded text)."""
+        rows = await self.db.fetchall("SELECT text, created_at FROM questions WHERE unanswered = 1 ORDER BY id")
+        groups: dict[str, list] = {}
+        for row in rows:
+            key = fold(row["text"])
+            if not key:
+                continue
+            group = groups.setdefault(key, [row["text"], 0, ""])
+            group[1] += 1
+            group[2] = row["created_at"]
+        ranked = sorted(groups.values(), key=lambda g: g[2], reverse=True)  # most recent first among equals
+        ranked.sort(key=lambda g: g[1], reverse=True)
+        return [UnansweredQuestion(text, count, last) for text, count, last in ranked[:limit]]
+
+    async def delete_questions_before(self, cutoff_iso: str) -> int:
+        """Retention: question texts older than the cutoff are deleted; returns how many."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute("DELETE FROM questions WHERE created_at < ?", (cutoff_iso,))
+            return cursor.rowcount
