@@ -75,8 +75,8 @@ def test_unknown_field_is_refused(knowledge_copy):
 
 
 def test_bad_date_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-11-20", "reviewed: 20/11/2026")
-    assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '20/11/2026'" \
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-12-01", "reviewed: 01/12/2026")
+    assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '01/12/2026'" \
         in _problems(knowledge_copy)
 
 
