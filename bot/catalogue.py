@@ -26,9 +26,9 @@ PROCEDURE_IDS_WITH_APPOINTMENT = (
 )
 PROCEDURE_IDS_WITHOUT_APPOINTMENT = (
     "regularizacion_documento_vencido", "regularizacion_vinculo_familiar", "regularizacion_programa_especial",
-    "visas", "constancia_empleador", "actualizacion_constancia_empleador",
+    "constancia_empleador", "actualizacion_constancia_empleador",
 )
-PROCEDURE_IDS_UNCONFIRMED = ("permiso_salida_regreso",)
+PROCEDURE_IDS_UNCONFIRMED = ("permiso_salida_regreso", "visas")
 TOPIC_IDS = ("citas", "oficinas", "contacto", "suscripcion")
 REQUIRED_IDS = PROCEDURE_IDS_WITH_APPOINTMENT + PROCEDURE_IDS_WITHOUT_APPOINTMENT + PROCEDURE_IDS_UNCONFIRMED + TOPIC_IDS
 

@@ -18,7 +18,7 @@ from .conftest import ROOT
 def test_every_stable_id_is_present_with_the_right_appointment(catalogue):
     assert set(REQUIRED_IDS) <= set(catalogue.entries)
     expected = {"canje": Appointment.REQUIRED, "notificacion_cambios": Appointment.REQUIRED,
-                "visas": Appointment.NOT_REQUIRED, "regularizacion_programa_especial": Appointment.NOT_REQUIRED,
+                "visas": Appointment.UNCONFIRMED, "regularizacion_programa_especial": Appointment.NOT_REQUIRED,
                 "permiso_salida_regreso": Appointment.UNCONFIRMED}
     for entry_id, appointment in expected.items():
         assert catalogue.get(entry_id).appointment is appointment
