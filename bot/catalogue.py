@@ -26,9 +26,9 @@ PROCEDURE_IDS_WITH_APPOINTMENT = (
 )
 PROCEDURE_IDS_WITHOUT_APPOINTMENT = (
     "regularizacion_documento_vencido", "regularizacion_vinculo_familiar", "regularizacion_programa_especial",
-    "visas", "constancia_empleador", "actualizacion_constancia_empleador",
+    "constancia_empleador", "actualizacion_constancia_empleador",
 )
-PROCEDURE_IDS_UNCONFIRMED = ("permiso_salida_regreso",)
+PROCEDURE_IDS_UNCONFIRMED = ("permiso_salida_regreso", "visas")
 TOPIC_IDS = ("citas", "oficinas", "contacto", "suscripcion")
 REQUIRED_IDS = PROCEDURE_IDS_WITH_APPOINTMENT + PROCEDURE_IDS_WITHOUT_APPOINTMENT + PROCEDURE_IDS_UNCONFIRMED + TOPIC_IDS
 
@@ -113,13 +113,18 @@ class Office:
 
 @dataclass(frozen=True)
 class Hours:
-    """Opening hours in the firm's time zone; days are ISO weekday numbers (1 = Monday)."""
+    """Opening hours in the firm's time zone; days are ISO weekday numbers (1 = Monday).
+
+    `confirmed` is False while the hours are only an assumption (firm.yaml `hours.confirmed: false`): they must
+    then never be shown to users as the firm's hours nor used to tell users when the office opens.
+    """
 
     days: tuple[int, ...]
     open: dt.time
     close: dt.time
     timezone: str
     note: str = ""
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,21 @@ class Firm:
     hours: Hours
     offices: tuple[Office, ...]
     file: str = ""
+
+    @property
+    def hours_confirmed(self) -> bool:
+        """True only once staff have confirmed the office hours in firm.yaml (`hours.confirmed: true`)."""
+        return self.hours.confirmed
+
+    @property
+    def confirmed_hours(self) -> Hours | None:
+        """The office hours if confirmed, else None: what user-facing code (contact, handoff) should use."""
+        return self.hours if self.hours.confirmed else None
+
+    @property
+    def timezone(self) -> str:
+        """The firm's time zone (for staff-facing times); available whether or not the hours are confirmed."""
+        return self.hours.timezone
 
 
 @dataclass(frozen=True)
@@ -382,7 +402,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
 
 
 FIRM_FIELDS = ("name", "description", "email", "phone", "website", "hours", "offices")
-HOURS_FIELDS = ("days", "open", "close", "timezone", "note")
+HOURS_FIELDS = ("days", "open", "close", "timezone", "confirmed", "note")
 OFFICE_FIELDS = ("id", "city", "address", "notes")
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
@@ -420,7 +440,19 @@ def _hours(ctx: _Ctx, raw: Any) -> Hours:
     opening, closing = _time(ctx, raw.get("open"), "hours.open"), _time(ctx, raw.get("close"), "hours.close")
     if closing <= opening:
         ctx.error("'hours.close' must be later than 'hours.open'")
-    return Hours(tuple(days), opening, closing, timezone, str(raw.get("note") or ""))
+    note = str(raw.get("note") or "")
+    confirmed = raw.get("confirmed")
+    if confirmed is None:
+        ctx.error("'hours.confirmed' is missing: write 'false' while the hours are an assumption, "
+                  "'true' once staff have confirmed them")
+        confirmed = False
+    elif not isinstance(confirmed, bool):
+        ctx.error(f"'hours.confirmed' must be true or false, got {confirmed!r}")
+        confirmed = False
+    elif confirmed and is_placeholder(note):
+        ctx.error("'hours.confirmed' is true but 'hours.note' is still a placeholder: "
+                  "update the note or set 'confirmed: false'")
+    return Hours(tuple(days), opening, closing, timezone, note, confirmed)
 
 
 def _firm(problems: Problems, file: str, raw: Any) -> Firm | None:
@@ -526,4 +558,8 @@ def load_catalogue(root: Path) -> Catalogue:
     if problems.items:
         raise KnowledgeError(problems.items)
     assert firm is not None
+    if not firm.hours_confirmed and not any(p.file == firm.file and p.where.startswith("hours") for p in placeholders):
+        span = f"{','.join(str(d) for d in firm.hours.days)} {firm.hours.open:%H:%M}-{firm.hours.close:%H:%M}"
+        placeholders.append(Placeholder(firm.file, "hours.confirmed",
+                                        f"{PLACEHOLDER_MARK}: office hours not confirmed (assumed days {span})"))
     return Catalogue(entries=entries, firm=firm, placeholders=placeholders)

@@ -2,7 +2,8 @@
 
 Nothing here knows about Telegram or HTML: renderers (bot/render.py) turn a Reply into what a channel shows.
 Facts marked uncertain in the catalogue are always shown as such, with the date they were last checked, and
-the firm's details are shown only once they are real (placeholders are never shown to users).
+the firm's details are shown only once they are real (placeholders are never shown to users, and office hours
+only once `hours.confirmed` is true in firm.yaml).
 """
 
 from __future__ import annotations
@@ -216,10 +217,12 @@ class Composer:
             value = getattr(firm, key)
             if not is_placeholder(value):
                 details.append(self.t(lang, f"contact.{key}", **{key: value}))
-        details.append(self.t(lang, "contact.hours", days=self.t.weekdays(lang, firm.hours.days),
-                              open=firm.hours.open.strftime("%H:%M"), close=firm.hours.close.strftime("%H:%M")))
+        hours = firm.confirmed_hours  # None while the hours in firm.yaml are only an assumption
+        if hours is not None:
+            details.append(self.t(lang, "contact.hours", days=self.t.weekdays(lang, hours.days),
+                                  open=hours.open.strftime("%H:%M"), close=hours.close.strftime("%H:%M")))
         b.add(Style.BULLETS, *details)
-        b.add(Style.TEXT, self.t(lang, "contact.in_chat"))
+        b.add(Style.TEXT, self.t(lang, "contact.in_chat" if hours is not None else "contact.in_chat_asap"))
 
     def contact(self, lang: str) -> Reply:
         b = _Builder()

@@ -18,7 +18,7 @@ from .conftest import ROOT
 def test_every_stable_id_is_present_with_the_right_appointment(catalogue):
     assert set(REQUIRED_IDS) <= set(catalogue.entries)
     expected = {"canje": Appointment.REQUIRED, "notificacion_cambios": Appointment.REQUIRED,
-                "visas": Appointment.NOT_REQUIRED, "regularizacion_programa_especial": Appointment.NOT_REQUIRED,
+                "visas": Appointment.UNCONFIRMED, "regularizacion_programa_especial": Appointment.NOT_REQUIRED,
                 "permiso_salida_regreso": Appointment.UNCONFIRMED}
     for entry_id, appointment in expected.items():
         assert catalogue.get(entry_id).appointment is appointment
@@ -75,8 +75,8 @@ def test_unknown_field_is_refused(knowledge_copy):
 
 
 def test_bad_date_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-11-20", "reviewed: 20/11/2026")
-    assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '20/11/2026'" \
+    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-12-01", "reviewed: 01/12/2026")
+    assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '01/12/2026'" \
         in _problems(knowledge_copy)
 
 

@@ -36,7 +36,7 @@ def test_spanish_question_gets_a_spanish_answer(engine):
 def test_uncertain_facts_say_so_with_the_date_they_were_checked(engine):
     text = to_plain(engine.answer("cuanto se paga por el canje de residente permanente").reply)
     assert "13,578.96 MXN (2026)" in text
-    assert "no confirmado, revisado el 20 nov 2026" in text
+    assert "no confirmado, revisado el 1 dic 2026" in text
     assert "no están confirmados" in text
 
 

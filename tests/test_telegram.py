@@ -113,10 +113,10 @@ async def test_menu_browses_the_catalogue_with_buttons(server, bot):
     top = await reply_to(server, BEN["id"])
     server.push_update(updates.callback(BEN, top.result, "menu:without"))
     listing = await server.wait_for("editMessageText", lambda c: c.chat_id == BEN["id"])
-    assert "e:visas" in [data for _, data in buttons_of(listing)]
-    server.push_update(updates.callback(BEN, listing.result, "e:visas"))
-    visas = await server.wait_for("editMessageText", lambda c: c.chat_id == BEN["id"], count=2)
-    assert "No appointment in INM's online system" in visas.params["text"]
+    assert "e:constancia_empleador" in [data for _, data in buttons_of(listing)]
+    server.push_update(updates.callback(BEN, listing.result, "e:constancia_empleador"))
+    constancia = await server.wait_for("editMessageText", lambda c: c.chat_id == BEN["id"], count=2)
+    assert "No appointment in INM's online system" in constancia.params["text"]
 
 
 async def test_photos_and_other_media_get_a_text_only_reply(server, bot):
