@@ -106,7 +106,7 @@ class Handoff:
         async with self._lock(user.id):
             topic = await self._ensure_place(user)
             await self._note_in(topic, "staff.requested", name=user.display_name or user.external_id)
-        return requested_reply(self.texts, user.language, self.engine.catalogue.firm.hours, self.clock())
+        return requested_reply(self.texts, user.language, self.engine.catalogue.firm.confirmed_hours, self.clock())
 
     async def _ensure_place(self, user: User) -> str | None:
         """The user's topic (forum) or None (plain group); the card is posted when a place is new."""

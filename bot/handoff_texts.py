@@ -34,8 +34,11 @@ def hours_text(texts: Texts, lang: str, hours: Hours) -> str:
     return f"{texts.weekdays(lang, hours.days)} {hours.open.strftime('%H:%M')}–{hours.close.strftime('%H:%M')}"
 
 
-def requested_reply(texts: Texts, lang: str, hours: Hours, now: dt.datetime) -> Reply:
-    """What the user is told when a person is on the way: the hours, and when to expect a reply if closed."""
+def requested_reply(texts: Texts, lang: str, hours: Hours | None, now: dt.datetime) -> Reply:
+    """What the user is told when a person is on the way: the hours and when to expect a reply if closed, once the
+    firm has confirmed its hours; until then only "as soon as possible" (an assumption is never shown as fact)."""
+    if hours is None:
+        return Reply((Block(Style.TEXT, (texts(lang, "handoff.asap"),)),), (), lang)
     opening = next_opening(now, hours)
     span = hours_text(texts, lang, hours)
     if opening is None:
@@ -71,7 +74,7 @@ def _local(iso: str | None, zone: str) -> str:
 def context_card(facts: CardFacts, texts: Texts, catalogue: Catalogue) -> Reply:
     """The first message of a user's topic; every piece of user text is escaped when rendered."""
     t, lang = texts, STAFF_LANGUAGE
-    zone = catalogue.firm.hours.timezone
+    zone = catalogue.firm.timezone
     conv = facts.conversation
     lines = []
     if facts.username:
