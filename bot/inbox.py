@@ -23,6 +23,7 @@ MAX_OUTSTANDING = 512     # updates claimed from the table but not finished (bou
 
 def describe_failure(exc: BaseException) -> str:
     """What went wrong, without the exception's message (it may quote the user): type and where."""
+    exc = exc.__cause__ or exc  # a channel's wrapper: describe what it wraps
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
     return f"{type(exc).__name__}{where}"

@@ -12,12 +12,15 @@ import logging
 import os
 from pathlib import Path
 
+from .storage import StorageError
+
 log = logging.getLogger(__name__)
 STANDBY_POLL = 1.0
 
 
 class InstanceLock:
     def __init__(self, database_path: str | Path):
+        self.database_path = str(database_path)
         self.path = Path(f"{database_path}.lock")
         self._fd: int | None = None
 
@@ -25,8 +28,13 @@ class InstanceLock:
         """Take the lock if nobody holds it; True on success."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if Path(self.database_path).is_dir():
+                raise IsADirectoryError("it is a folder, not a database file")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot use DATABASE_PATH={self.database_path}: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

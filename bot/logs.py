@@ -46,6 +46,7 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str | None] = ()) -> No
     root.addHandler(handler)
     root.setLevel(getattr(logging, level))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise, not news
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines quote every SQL parameter: user text
     # AIORateLimiter runs with max_retries=0 (the outbox retries) and logs every RetryAfter it passes on as an
     # error with a traceback; the outbox logs the same event once, as a warning.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

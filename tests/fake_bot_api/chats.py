@@ -220,7 +220,7 @@ MEMBER_DEFAULTS: dict[str, JSONDict] = {
         "can_send_photos": False, "can_send_videos": False, "can_send_video_notes": False,
         "can_send_voice_notes": False, "can_send_polls": False, "can_send_other_messages": False,
         "can_add_web_page_previews": False, "can_change_info": False, "can_invite_users": False,
-        "can_pin_messages": False, "can_manage_topics": False, "until_date": 0,
+        "can_pin_messages": False, "can_manage_topics": False, "can_edit_tag": False, "can_react_to_messages": True, "until_date": 0,
     },
     "kicked": {"until_date": 0},
     "member": {},
