@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import read_labelled  # noqa: E402
-from bot.storage import Repository  # noqa: E402
+from bot.storage import Storage  # noqa: E402
 from tests.fake_bot_api import FakeBotApi, updates  # noqa: E402
 
 
@@ -36,8 +36,8 @@ def questions() -> list[str]:
 
 async def prepare_database(path: Path, stored_users: int) -> None:
     """A database that already holds `stored_users` users with state and a question each."""
-    repo = await Repository.open(path)
-    await repo.close()
+    storage = await Storage.open(path)
+    await storage.close()
     with sqlite3.connect(path) as db:
         db.executemany("INSERT INTO users (channel, external_id, language) VALUES ('telegram', ?, ?)",
                        ((str(10_000_000 + i), "es" if i % 2 else "en") for i in range(stored_users)))
@@ -60,7 +60,8 @@ async def run_case(command: list[str], env: dict, n_updates: int, users: int, te
         process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=full_env,
                                                        stdout=asyncio.subprocess.DEVNULL)
         try:
-            await server.wait_for("getUpdates", timeout=60)
+            await server.wait_for("deleteWebhook", timeout=60)  # both bots call it just before polling
+            await asyncio.sleep(0.5)
             people = [updates.user(2_000_000 + i, f"User{i}", "es" if i % 2 else "en") for i in range(users)]
             start = time.monotonic()
             for i, text in zip(range(n_updates), itertools.cycle(texts)):

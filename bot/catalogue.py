@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-LANGUAGES = ("es", "en")
+from .languages import LANGUAGES
 PLACEHOLDER_MARK = "PLACEHOLDER"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 URL_PATTERN = re.compile(r"^https?://\S+$")

@@ -115,12 +115,16 @@ class Database:
                 await self._db.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: Iterable = ()) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """Run and read a query in one step on the database thread.
+
+        A query read in several steps (execute, then fetch) could see another coroutine's write to the same
+        connection between the steps, and SQLite leaves such results undefined (seen as NULL statuses).
+        """
+        return list(await self._db.execute_fetchall(sql, tuple(params)))
 
     async def scalar(self, sql: str, params: Iterable = ()) -> object:
         row = await self.fetchone(sql, params)
