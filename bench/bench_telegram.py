@@ -5,6 +5,9 @@ Each bot runs in its own process against the project's fake Bot API server (in t
 Both are fed the same updates (real questions from tests/data, from many users); the figure is updates
 answered per second, from the first update queued to the last reply received. Peak memory is the bot
 process's VmHWM. Our bot starts with --stored-users users already in its database.
+Our bot runs twice: with the outgoing throttle off (bench/run_bot.py: its own capacity, the fair comparison with
+the echo bot) and as deployed (`python -m bot run`: AIORateLimiter holds sends to Telegram's 30/s, so about 30
+updates/s is the ceiling by design).
 Targets: at least 150 updates/s, at least half the echo bot's rate, under 150 MB with 100,000 stored users.
 """
 
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -85,12 +89,18 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "bench.sqlite3"
         await prepare_database(database, args.stored_users)
+        shutil.copy(database, Path(tmp) / "pristine.sqlite3")
         echo_rate, echo_mb = await run_case([sys.executable, "bench/echo_bot.py"], {}, args.updates, args.users, texts)
-        bot_rate, bot_mb = await run_case([sys.executable, "-m", "bot", "run"], {"DATABASE_PATH": str(database)},
+        bot_rate, bot_mb = await run_case([sys.executable, "bench/run_bot.py"], {"DATABASE_PATH": str(database)},
                                           args.updates, args.users, texts)
+        fresh = Path(tmp) / "deployed.sqlite3"  # the fake numbers updates from 1 again; the inbox would skip them
+        shutil.copy(Path(tmp) / "pristine.sqlite3", fresh)
+        real_rate, _ = await run_case([sys.executable, "-m", "bot", "run"], {"DATABASE_PATH": str(fresh)},
+                                      min(args.updates, 600), args.users, texts)
     print(f"{args.updates} updates from {args.users} users; our bot's database held {args.stored_users:,} users")
     print(f"  echo bot (framework floor): {echo_rate:7.1f} updates/s   peak memory {echo_mb:6.1f} MB")
-    print(f"  our bot:                    {bot_rate:7.1f} updates/s   peak memory {bot_mb:6.1f} MB")
+    print(f"  our bot, throttle off:      {bot_rate:7.1f} updates/s   peak memory {bot_mb:6.1f} MB")
+    print(f"  our bot as deployed:        {real_rate:7.1f} updates/s   (sends held under Telegram's 30/s)")
     print(f"  ratio to echo: {bot_rate / echo_rate:.2f} (target >= 0.5); rate target >= 150/s; memory target < 150 MB")
 
 

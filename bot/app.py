@@ -35,6 +35,7 @@ class Tuning:
     """Knobs tests turn (never environment variables): smaller windows for a fake server's scaled clock."""
 
     retry: RetryRules = RetryRules()
+    overall_rate: float = 30              # Telegram: about 30 messages a second in all; 0 turns the throttle off
     group_rate_per_minute: float = 20
     broadcast_window: int = 8
 
@@ -80,7 +81,7 @@ class App:
             from .channels.telegram.context import BotServices
             from .channels.telegram.desk import TelegramStaffDesk
             from .channels.telegram.staff_gate import StaffGate
-            self.telegram = TelegramAdapter(settings, self.outbox, self.inbox,
+            self.telegram = TelegramAdapter(settings, self.outbox, self.inbox, overall_rate=self.tuning.overall_rate,
                                             group_rate_per_minute=self.tuning.group_rate_per_minute)
             await self.telegram.initialize(stop)
             channel = TelegramUserChannel(self.telegram.bot, self.outbox, self.engine.texts)
@@ -165,13 +166,13 @@ class App:
         self.lock.release()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, tuning: Tuning = Tuning()) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly (updates in hand are finished first)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    app = App(settings)
+    app = App(settings, tuning=tuning)
     if not await app.start(stop):
         return
     try:

@@ -65,11 +65,13 @@ def file_base_url(base_url: str) -> str:
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
 
 
-def build_application(settings: Settings, *, group_rate_per_minute: float = 20) -> Application:
+def build_application(settings: Settings, *, overall_rate: float = 30, group_rate_per_minute: float = 20
+                      ) -> Application:
     assert settings.telegram_bot_token
     builder = (Application.builder().token(settings.telegram_bot_token)
                .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-               .rate_limiter(SendRateLimiter(overall_max_rate=30, group_max_rate=group_rate_per_minute, max_retries=0))
+               .rate_limiter(SendRateLimiter(overall_max_rate=overall_rate, group_max_rate=group_rate_per_minute,
+                                             max_retries=0))
                .socket_options(SOCKET_OPTIONS).get_updates_socket_options(SOCKET_OPTIONS)
                .connection_pool_size(CONNECTION_POOL).pool_timeout(10)
                .updater(None))
@@ -82,11 +84,13 @@ def build_application(settings: Settings, *, group_rate_per_minute: float = 20) 
 class TelegramAdapter:
     """One Telegram bot: its PTB Application, fed from the inbox, with polling or a webhook route."""
 
-    def __init__(self, settings: Settings, outbox: Outbox, inbox: Inbox, *, group_rate_per_minute: float = 20):
+    def __init__(self, settings: Settings, outbox: Outbox, inbox: Inbox, *, overall_rate: float = 30,
+                 group_rate_per_minute: float = 20):
         self.settings = settings
         self.outbox = outbox
         self.inbox = inbox
-        self.application = build_application(settings, group_rate_per_minute=group_rate_per_minute)
+        self.application = build_application(settings, overall_rate=overall_rate,
+                                             group_rate_per_minute=group_rate_per_minute)
         self.bot = self.application.bot
         self.poller: Poller | None = None
         self._failures: dict[int, BaseException] = {}
