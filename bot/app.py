@@ -21,6 +21,7 @@ from .handoff import Handoff
 from .inbox import Inbox
 from .instance import InstanceLock
 from .outbox import Outbox, RetryRules
+from .ports import StoppedWhileStarting
 from .storage import Storage
 from .subscriptions import Subscriptions
 from .web import WebServer
@@ -60,6 +61,9 @@ class App:
             return False
         try:
             await self._start(stop)
+        except StoppedWhileStarting:
+            await self.stop()
+            return False
         except BaseException:
             await self.stop()
             raise

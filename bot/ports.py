@@ -36,6 +36,10 @@ class StaffMember:
     name: str
 
 
+class StoppedWhileStarting(Exception):
+    """A stop was asked for while a channel was still connecting at start-up: nothing is wrong."""
+
+
 class PlaceGone(Exception):
     """The user's place on the staff desk (a forum topic) was deleted; the service opens a new one."""
 

@@ -92,3 +92,15 @@ async def test_no_secret_appears_in_the_log_even_at_debug(server, tmp_path):
     log = bot.output()
     assert "DEBUG" in log and len(log) > 1000
     assert server.token not in log and server.token.split(":")[1] not in log
+
+
+async def test_an_unreachable_telegram_is_retried_with_one_line_per_attempt_until_stopped(tmp_path):
+    from .telegram_helpers import free_port
+    env = base_env(TELEGRAM_BOT_TOKEN="123456:" + "A" * 35, DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
+                   TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot")
+    bot = BotProcess(env, tmp_path / "unreachable.log").start()
+    await until(lambda: "attempt 2" in bot.output(), timeout=20)
+    assert await bot.terminate() == 0
+    log = bot.output()
+    assert log.count("Telegram is unreachable (attempt 1") == 1 and "Traceback" not in log
+    assert "A" * 35 not in log

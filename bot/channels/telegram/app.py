@@ -20,6 +20,7 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from ...config import ConfigError, Settings
 from ...inbox import Inbox
 from ...outbox import Outbox, Purpose
+from ...ports import StoppedWhileStarting
 from ...storage import InboxItem
 from ...web import WebServer
 from . import relay_handlers, staff_handlers, user_handlers
@@ -114,7 +115,7 @@ class TelegramAdapter:
                 if stop is not None:
                     try:
                         await asyncio.wait_for(stop.wait(), delay)
-                        raise ConfigError("stopped while waiting for Telegram")
+                        raise StoppedWhileStarting()
                     except asyncio.TimeoutError:
                         pass
                 else:
