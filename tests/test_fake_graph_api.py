@@ -478,3 +478,22 @@ async def test_statuses_duplicates_and_raw_posts(fake, client, receiver, ana):
 async def test_webhooks_need_a_url(fake, ana):
     with pytest.raises(RuntimeError, match="webhook_url"):
         await fake.send_text(ana, "hola")
+
+
+async def test_auto_statuses_reactions_and_media_delete(receiver):
+    async with FakeGraphApi(auto_statuses=("sent", "delivered")) as fake, aiohttp.ClientSession() as session:
+        fake.webhook_url = receiver.url
+        client = GraphClient(session, fake)
+        ana = fake.user(**ANA)
+        fake.open_window(ana)
+        wamid = (await client.text(ana, "hola")).json["messages"][0]["id"]
+        await fake.wait_for_delivery(count=2)
+        assert [s.status for raw, _ in receiver.requests for s in parse_webhook(raw).statuses] == [
+            "sent", "delivered"]
+        assert fake.sent_message(wamid).statuses == ["sent", "delivered"]
+        reaction = parse_webhook((await fake.send_reaction(ana, wamid, "🙏")).raw).messages[0]
+        assert (reaction.kind, reaction.reaction.message_id, reaction.reaction.emoji) == (Kind.REACTION, wamid, "🙏")
+        media_id = (await client.upload(PNG, "image/png")).json["id"]
+        assert (await client.request("DELETE", client.url(media_id))).json == {"success": True}
+        assert (await client.request("GET", client.url(media_id))).code == 100
+        fake.assert_no_validation_errors()
