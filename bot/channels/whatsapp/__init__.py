@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API channel: pure pieces first (signature, webhook parsing, rendering); the client comes later."""
