@@ -16,6 +16,7 @@ from .assistant import Assistant
 from .broadcast_drafts import Drafts
 from .broadcaster import Broadcaster
 from .config import Settings
+from .conversation import Conversation
 from .engine import Engine
 from .handoff import Handoff
 from .inbox import Inbox
@@ -51,9 +52,10 @@ class App:
         self.lock = InstanceLock(settings.database_path)
         self.storage: Storage | None = None
         self.telegram = None
+        self.graph = None
+        self.whatsapp_handlers = None
         self.web: WebServer | None = None
         self._maintenance: asyncio.Task | None = None
-        self._started: list = []
 
     async def start(self, stop: asyncio.Event | None = None) -> bool:
         """Start everything; False if stopped while waiting as a standby. Raises ConfigError/StorageError."""
@@ -92,12 +94,15 @@ class App:
             self.channels[channel.name] = channel
             if settings.staff_chat_id is not None:
                 self.desk = TelegramStaffDesk(channel, settings.staff_chat_id)
+        if settings.whatsapp is not None:
+            self._whatsapp_channel(settings, storage)
         self.handoff = Handoff(engine=self.engine, users=storage.users, handoffs=storage.handoff,
                                subscriptions=storage.subscriptions, channels=self.channels, desk=self.desk,
                                release_minutes=settings.handoff_release_minutes)
         self.broadcaster = Broadcaster(storage.broadcasts, self.channels, self.desk, self.engine.texts, self.outbox,
                                        window=self.tuning.broadcast_window)
-        self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster)
+        self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster,
+                              self.channels)
                        if self.desk is not None else None)
         self.outbox.on_blocked(self._blocked)
         if self.telegram is not None:
@@ -106,7 +111,8 @@ class App:
                                                StaffGate(self.channels["telegram"], settings.staff_chat_id,
                                                          settings.admin_user_ids)))
             await self.telegram.start(self.web)
-            self._started.append(self.telegram)
+        if settings.whatsapp is not None:
+            self._whatsapp_inbound(settings, storage)
         if self.web.has_routes:
             await self.web.start()
         if self.drafts is not None:
@@ -115,6 +121,32 @@ class App:
         await self.broadcaster.start()   # resumes a broadcast a crash interrupted
         await self.handoff.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
+
+    def _whatsapp_channel(self, settings: Settings, storage: Storage) -> None:
+        """The WhatsApp channel out: the Graph API client and the user channel (files from the desk for relays)."""
+        from .channels.whatsapp.channel import WhatsAppUserChannel
+        from .channels.whatsapp.classify import classify
+        from .channels.whatsapp.client import GraphClient
+        assert settings.whatsapp is not None
+        self.graph = GraphClient(settings.whatsapp)
+        self.outbox.register("whatsapp", classify)
+        fetch = self.desk.fetch if self.desk is not None else None
+        channel = WhatsAppUserChannel(self.graph, self.outbox, storage.users, storage.deliveries, self.engine.texts,
+                                      settings.whatsapp, fetch_file=fetch)
+        self.channels[channel.name] = channel
+
+    def _whatsapp_inbound(self, settings: Settings, storage: Storage) -> None:
+        """WhatsApp updates in: the /whatsapp webhook route into the inbox, and the inbox into the services."""
+        from .channels.whatsapp.handlers import WhatsAppHandlers
+        from .channels.whatsapp.webhook import PATH, routes
+        assert settings.whatsapp is not None and self.web is not None
+        verify, receive = routes(settings.whatsapp, self.inbox)
+        self.web.route("GET", PATH, verify)
+        self.web.route("POST", PATH, receive)
+        self.whatsapp_handlers = WhatsAppHandlers(storage, Conversation(self.assistant, self.subscriptions,
+                                                                        self.handoff), self.handoff,
+                                                  self.channels["whatsapp"])
+        self.inbox.handle("whatsapp", self.whatsapp_handlers.handle)
 
     async def _blocked(self, channel: str, chat: str) -> None:
         """The one place a blocked user is handled: inactive, unsubscribed, and the staff topic told."""
@@ -164,6 +196,9 @@ class App:
             except Exception:  # noqa: BLE001 - never initialised (e.g. the token was refused)
                 pass
             self.telegram = None
+        if self.graph is not None:
+            await self.graph.close()
+            self.graph = None
         if self.storage is not None:
             await self.storage.close()
             self.storage = None

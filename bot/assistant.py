@@ -125,6 +125,11 @@ class Assistant:
             return composer.menu(lang, action) if parsed.value else composer.menu(lang), None
         return None, None
 
+    async def choice(self, visitor: Visitor, number: int) -> str | None:
+        """The action behind a numbered choice, or None if there is no such option."""
+        _, state = await self._user_and_state(visitor)
+        return state.pending_choices[number - 1] if 1 <= number <= len(state.pending_choices) else None
+
     async def choose(self, visitor: Visitor, number: int, *, full: bool) -> Reply | None:
         """A numbered choice (terminal, or a WhatsApp list reply); None if there is no such option."""
         user, state = await self._user_and_state(visitor)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .actions import Action, Parsed
 from .broadcaster import Broadcaster
 from .broadcasts import Step, limit_for, mexico_time, parse_when, too_long, utc_iso
+from .handoff_texts import CHANNEL_NAMES
 from .ports import StaffDesk
 from .replies import Block, Button, Reply, Style
 from .storage import Broadcast, BroadcastRepository
@@ -30,7 +31,8 @@ class Where:
 
 class Drafts:
     def __init__(self, repo: BroadcastRepository, subscriptions: Subscriptions, desk: StaffDesk, texts: Texts,
-                 broadcaster: Broadcaster):
+                 broadcaster: Broadcaster, channels: dict | None = None):
+        self.channels = channels or {}
         self.repo = repo
         self.subscriptions = subscriptions
         self.desk = desk
@@ -131,6 +133,7 @@ class Drafts:
         count = await self.repo.audience_size(draft.audience or "subscribers")
         await self._say(where, lang, "bc.preview_header", id=draft.id, count=count)
         languages = ("es",) if draft.text_es == draft.text_en else ("es", "en")
+        await self._channel_preview(where, lang, draft, languages)
         for language in languages:
             if len(languages) > 1:
                 await self._say(where, lang, "bc.preview_language",
@@ -140,6 +143,19 @@ class Drafts:
                                                                   Action.draft("go", draft.id)),
                         Button(self.texts(lang, "bc.schedule"), Action.draft("later", draft.id)),
                         self._cancel(lang, draft.id), id=draft.id, count=count)
+
+    async def _channel_preview(self, where: Where, lang: str, draft: Broadcast, languages: tuple[str, ...]) -> None:
+        """Recipients per channel and, on WhatsApp, how many get the approved template and the text they will see."""
+        whatsapp = self.channels.get("whatsapp")
+        by_channel = await self.repo.audience_by_channel(draft.audience or "subscribers")
+        if whatsapp is None or not by_channel.get("whatsapp"):
+            return
+        cutoff = utc_iso(dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=24))
+        templates = await self.repo.audience_silent_since(draft.audience or "subscribers", "whatsapp", cutoff)
+        names = ", ".join(f"{CHANNEL_NAMES.get(name, name)}: {n}" for name, n in sorted(by_channel.items()))
+        await self._say(where, lang, "bc.preview_channels", channels=names, templates=templates)
+        for language in languages:
+            await self._say(where, lang, "wa.template.update", text=whatsapp.update_parameter(draft, language))
 
     async def on_button(self, where: Where, lang: str, action: Parsed) -> None:
         """Buttons of the draft: one text for both, skip media, audience, send now, schedule, cancel."""

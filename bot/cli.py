@@ -21,7 +21,7 @@ from .texts import Texts, TextsError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal chat")
+    sub.add_parser("run", help="start every configured channel (Telegram, WhatsApp); with none, the terminal chat")
     sub.add_parser("chat", help="talk to the assistant in the terminal")
     ask = sub.add_parser("ask", help="answer TEXT, or each line of standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(settings, args)
         if command == "unanswered":
             return asyncio.run(unanswered(settings, args.limit))
-        if command == "chat" or not settings.telegram_bot_token:
+        if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
             return asyncio.run(chat(settings))
         from .app import serve
         asyncio.run(serve(settings))

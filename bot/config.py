@@ -19,6 +19,41 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+WHATSAPP_REQUIRED = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET",
+                     "WHATSAPP_VERIFY_TOKEN")
+DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API channel: on when the four required variables are set."""
+
+    access_token: str = field(repr=False)
+    phone_number_id: str
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
+    api_base_url: str = DEFAULT_GRAPH_URL
+    update_template: str = "inm_update"
+    reply_template: str = "staff_reply"
+
+    @classmethod
+    def from_env(cls, get) -> "WhatsAppSettings | None":
+        present = [name for name in WHATSAPP_REQUIRED if get(name)]
+        if not present:
+            return None
+        missing = [name for name in WHATSAPP_REQUIRED if not get(name)]
+        if missing:
+            raise ConfigError(f"WhatsApp needs all of {', '.join(WHATSAPP_REQUIRED)}; missing: {', '.join(missing)}")
+        if not get("WHATSAPP_PHONE_NUMBER_ID").isdigit():
+            raise ConfigError("WHATSAPP_PHONE_NUMBER_ID must be the numeric phone number id from Meta's app dashboard")
+        base = (get("WHATSAPP_API_BASE_URL") or DEFAULT_GRAPH_URL).rstrip("/")
+        if not base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL")
+        return cls(get("WHATSAPP_ACCESS_TOKEN"), get("WHATSAPP_PHONE_NUMBER_ID"), get("WHATSAPP_APP_SECRET"),
+                   get("WHATSAPP_VERIFY_TOKEN"), base, get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
+                   get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply")
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram_bot_token: str | None = field(default=None, repr=False)
@@ -33,10 +68,13 @@ class Settings:
     log_level: str = "INFO"
     handoff_release_minutes: int = 120
     question_retention_days: int = 180
+    whatsapp: WhatsAppSettings | None = None
 
     def secrets(self) -> tuple[str | None, ...]:
         """Values that must never appear in a log line."""
-        return (self.telegram_bot_token, self.webhook_secret)
+        wa = self.whatsapp
+        return (self.telegram_bot_token, self.webhook_secret,
+                *((wa.access_token, wa.app_secret, wa.verify_token) if wa else ()))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -61,6 +99,7 @@ class Settings:
             log_level=_level(get("LOG_LEVEL")),
             handoff_release_minutes=_positive(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
             question_retention_days=_positive(get("QUESTION_RETENTION_DAYS") or "180", "QUESTION_RETENTION_DAYS"),
+            whatsapp=WhatsAppSettings.from_env(get),
         )
 
 

@@ -12,11 +12,12 @@ import asyncio
 import datetime as dt
 import logging
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from .engine import Engine
 from .handoff_texts import CardFacts, context_card, requested_reply
 from .languages import STAFF_LANGUAGE
-from .outbox import Purpose, RecipientBlocked, Undeliverable
+from .outbox import Outcome, Purpose, RecipientBlocked, Undeliverable
 from .ports import MessageRef, PlaceGone, RelayItem, StaffDesk, StaffMember, UserChannel
 from .actions import Action
 from .replies import Block, Button, Reply, Style
@@ -63,6 +64,13 @@ class Handoff:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+
+    async def reload(self) -> None:
+        """Re-read who is with a person (after a user's channel id changed)."""
+        self._people.clear()
+        self._at.clear()
+        for user_id, channel, external_id in await self.handoffs.users_with_staff():
+            self._mark(user_id, channel, external_id)
 
     @property
     def with_staff(self) -> set[int]:
@@ -133,7 +141,7 @@ class Handoff:
     async def _card(self, user: User) -> Reply:
         conv = await self.handoffs.get(user.id)
         facts = CardFacts(name=user.display_name or user.external_id, username=user.username, language=user.language,
-                          channel=user.channel, user_id=user.external_id,
+                          channel=user.channel, user_id=user.external_id, extra=self._channel_lines(user),
                           subscribed=await self.subscriptions.is_subscribed(user.id),
                           recent=tuple(await self.users.recent_questions(user_id=user.id, limit=5)),
                           conversation=conv)
@@ -142,6 +150,21 @@ class Handoff:
         if conv.status != "human":
             buttons.insert(0, Button(self._t("card.take"), Action.card("take", user.id)))
         return Reply(card.blocks, tuple(buttons), card.language)
+
+    def _channel_lines(self, user: User) -> tuple[str, ...]:
+        """What staff must know of the user's channel: on WhatsApp the phone and when the 24-hour window closes."""
+        if user.channel != "whatsapp":
+            return ()
+        lines = [self._t("card.phone", phone=user.phone)] if user.phone else []
+        closes = (dt.datetime.fromisoformat(user.last_inbound_at.replace("Z", "+00:00")) + dt.timedelta(hours=24)
+                  if user.last_inbound_at else None)
+        if closes is not None and closes > self.clock():
+            when = closes.astimezone(ZoneInfo(self.engine.catalogue.firm.timezone)).strftime("%Y-%m-%d %H:%M")
+            state = self._t("card.window_open", when=when)
+        else:
+            state = self._t("card.window_closed")
+        lines.append(self._t("card.window", state=state))
+        return tuple(lines)
 
     async def refresh_card(self, user: User) -> None:
         conv = await self.handoffs.get(user.id)
@@ -213,12 +236,57 @@ class Handoff:
         except RecipientBlocked:
             return  # the outbox's blocked hook marked the user and told the topic
         except Undeliverable as exc:
-            await desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
+            if exc.outcome is Outcome.OUTSIDE_WINDOW:
+                await self._keep_for_later(user, channel, item)
+            else:
+                await desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
             return
         await self.handoffs.link(user_id=user.id, user_channel=user.channel, user_chat_id=copy.chat,
                                  user_message_id=copy.message, staff_chat_id=desk.chat,
                                  staff_message_id=item.source.message, direction="out")
         await self.handoffs.touch(user.id)
+
+    async def _keep_for_later(self, user: User, channel: UserChannel, item: RelayItem) -> None:
+        """The user's window is closed: keep the reply, send the approved "you have a reply" template, say so."""
+        desk = self._desk()
+        await self.handoffs.keep_pending(user.id, staff_chat_id=item.source.chat, staff_message_id=item.source.message,
+                                         thread=item.thread, text=item.text, media_kind=item.media_kind,
+                                         file_ref=item.file_ref, mime_type=item.mime_type, file_name=item.file_name)
+        await self.handoffs.touch(user.id)
+        notify = getattr(channel, "reply_waiting", None)
+        if notify is not None:
+            try:
+                await notify(user.external_id, user.language)
+            except Undeliverable as exc:
+                await desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
+                return
+        await desk.answer(item, self._t("staff.pending_reply"))
+
+    async def deliver_pending(self, user: User) -> int:
+        """The user wrote again (their window is open): deliver the replies kept for them, in order."""
+        pending = await self.handoffs.pending_for(user.id)
+        channel = self.channels.get(user.channel)
+        if not pending or channel is None or self.desk is None:
+            return 0
+        delivered = 0
+        for row in pending:
+            item = RelayItem(MessageRef("telegram", row["staff_chat_id"], row["staff_message_id"]), text=row["text"],
+                             thread=row["thread"], media_kind=row["media_kind"], file_ref=row["file_ref"],
+                             mime_type=row["mime_type"], file_name=row["file_name"])
+            try:
+                copy = await channel.relay(user.external_id, item)
+            except Undeliverable as exc:
+                await self.desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
+            else:
+                delivered += 1
+                await self.handoffs.link(user_id=user.id, user_channel=user.channel, user_chat_id=copy.chat,
+                                         user_message_id=copy.message, staff_chat_id=row["staff_chat_id"],
+                                         staff_message_id=row["staff_message_id"], direction="out")
+            await self.handoffs.drop_pending(row["id"])
+        if delivered:
+            conv = await self.handoffs.get(user.id)
+            await self._note_in(conv.topic_id, "staff.pending_delivered", count=delivered)
+        return delivered
 
     async def edit_from_staff(self, item: RelayItem) -> None:
         desk = self._desk()
@@ -226,7 +294,9 @@ class Handoff:
         if link is None or link.direction != "out" or link.user_channel not in self.channels:
             return
         ref = MessageRef(link.user_channel, link.user_chat_id, link.user_message_id)
-        await self.channels[link.user_channel].edit_relayed(ref, item)
+        channel = self.channels[link.user_channel]
+        if not await channel.edit_relayed(ref, item) and not getattr(channel, "can_edit", True):
+            await desk.answer(item, self._t("staff.edit_not_mirrored"))
 
     async def take(self, user: User, staff: StaffMember) -> Conversation:
         before = await self.handoffs.get(user.id)

@@ -13,6 +13,7 @@ from .storage import Conversation, QuestionRecord
 from .texts import Texts
 
 DEFAULT_RELEASE_MINUTES = 120
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "terminal": "terminal"}
 
 
 def next_opening(now: dt.datetime, hours: Hours) -> dt.datetime | None:
@@ -62,6 +63,7 @@ class CardFacts:
     subscribed: bool
     recent: tuple[QuestionRecord, ...]
     conversation: Conversation
+    extra: tuple[str, ...] = ()     # channel facts (WhatsApp: phone, 24-hour window)
 
 
 def _local(iso: str | None, zone: str) -> str:
@@ -79,8 +81,9 @@ def context_card(facts: CardFacts, texts: Texts, catalogue: Catalogue) -> Reply:
     lines = []
     if facts.username:
         lines.append(t(lang, "card.username", username=facts.username))
-    lines.append(t(lang, "card.language", language=facts.language, channel=facts.channel.capitalize(),
-                   user_id=facts.user_id))
+    lines.append(t(lang, "card.language", language=facts.language, channel=CHANNEL_NAMES.get(facts.channel,
+                   facts.channel), user_id=facts.user_id))
+    lines.extend(facts.extra)
     lines.append(t(lang, "card.subscribed", answer=t(lang, "answer.yes" if facts.subscribed else "answer.no")))
     asked = [catalogue.get(q.entry_id).name.get(lang) for q in facts.recent if q.entry_id in catalogue.entries]
     if asked:

@@ -28,6 +28,11 @@ class RelayItem:
     html: str | None = None          # the same with its formatting, as Telegram HTML
     is_caption: bool = False
     thread: str | None = None        # the staff topic it was written in, when it comes from the desk
+    media_kind: str | None = None    # photo | document | voice | audio | video | sticker
+    file_ref: str | None = None      # the source channel's file id (fetched only when another channel needs it)
+    mime_type: str | None = None
+    file_name: str | None = None
+    data: bytes | None = None        # the file itself, when it had to be downloaded at once (WhatsApp media)
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,5 @@ class StaffDesk(Protocol):
     async def edit_at(self, chat: str, message: str, reply: Reply, purpose: Purpose = Purpose.PROGRESS) -> None: ...
 
     async def preview(self, chat: str, thread: str | None, broadcast: Broadcast, language: str) -> None: ...
+
+    async def fetch(self, file_ref: str) -> bytes: ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
 from .db import Database, StorageError, migrations
+from .deliveries import DeliveryRepository
 from .handoff import Conversation, HandoffRepository, MessageLink
 from .inbox import Arrival, InboxItem, InboxRepository
 from .subscriptions import SubscriptionRepository
@@ -23,12 +24,13 @@ class Storage:
     broadcasts: BroadcastRepository
     handoff: HandoffRepository
     inbox: InboxRepository
+    deliveries: DeliveryRepository
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":
         db = await Database.open(path)
         return cls(db, UserRepository(db), SubscriptionRepository(db), BroadcastRepository(db),
-                   HandoffRepository(db), InboxRepository(db))
+                   HandoffRepository(db), InboxRepository(db), DeliveryRepository(db))
 
     async def close(self) -> None:
         await self.users.close()
@@ -36,6 +38,6 @@ class Storage:
 
 
 __all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
-           "Database", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
+           "Database", "DeliveryRepository", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
            "QuestionRecord", "Recipient", "Storage", "StorageError", "SubscriptionRepository",
            "UnansweredQuestion", "User", "UserRepository", "migrations"]

@@ -83,6 +83,13 @@ class BroadcastRepository:
                                       (audience, audience))
         return {r["channel"]: r["n"] for r in rows}
 
+    async def audience_silent_since(self, audience: str, channel: str, cutoff_iso: str) -> int:
+        """How many of the audience on a channel have not written since the cutoff (WhatsApp: outside the window)."""
+        return int(await self.db.scalar(
+            f"""SELECT count(*) FROM ({_AUDIENCE}) AS a JOIN users ON users.id = a.user_id
+                WHERE a.channel = ? AND coalesce(users.last_inbound_at, '') < ?""",
+            (audience, audience, channel, cutoff_iso)) or 0)
+
     # ------------------------------------------------------------------ jobs
     async def create_draft(self, *, created_by: str, chat_id: str, thread_id: str | None, step: str) -> Broadcast:
         """A new draft; an older open draft of the same staff member in the same chat is cancelled."""

@@ -128,3 +128,21 @@ class HandoffRepository:
             "SELECT users.id, users.channel, users.external_id FROM conversations "
             "JOIN users ON users.id = conversations.user_id WHERE conversations.status != 'bot'")
         return [(int(r[0]), r[1], r[2]) for r in rows]
+
+    # ------------------------------------------------------------------ replies waiting for a closed window
+    async def keep_pending(self, user_id: int, *, staff_chat_id: str, staff_message_id: str, thread: str | None,
+                           text: str | None, media_kind: str | None, file_ref: str | None, mime_type: str | None,
+                           file_name: str | None) -> None:
+        async with self.db.transaction() as db:
+            await db.execute(
+                """INSERT INTO pending_relays (user_id, staff_chat_id, staff_message_id, thread, text, media_kind,
+                                               file_ref, mime_type, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (user_id, staff_chat_id, staff_message_id, thread, text, media_kind, file_ref, mime_type, file_name))
+
+    async def pending_for(self, user_id: int) -> list[dict]:
+        rows = await self.db.fetchall("SELECT * FROM pending_relays WHERE user_id = ? ORDER BY id", (user_id,))
+        return [dict(r) for r in rows]
+
+    async def drop_pending(self, pending_id: int) -> None:
+        async with self.db.transaction() as db:
+            await db.execute("DELETE FROM pending_relays WHERE id = ?", (pending_id,))

@@ -26,6 +26,8 @@ class User:
     display_name: str | None
     username: str | None
     active: bool
+    phone: str | None = None             # WhatsApp wa_id as received
+    last_inbound_at: str | None = None   # the user's last message (WhatsApp: from its timestamp)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class UnansweredQuestion:
 
 def _user(row: aiosqlite.Row) -> User:
     return User(row["id"], row["channel"], row["external_id"], row["language"], bool(row["language_chosen"]),
-                row["display_name"], row["username"], bool(row["active"]))
+                row["display_name"], row["username"], bool(row["active"]), row["phone"], row["last_inbound_at"])
 
 
 class UserRepository:
@@ -137,6 +139,23 @@ class UserRepository:
         async with self.db.transaction() as db:
             await db.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
 
+    async def saw_message(self, *, user_id: int, at_iso: str, phone: str | None) -> None:
+        """A message arrived (its own time, which starts WhatsApp's 24-hour window); the phone id as received."""
+        async with self.db.transaction() as db:
+            await db.execute("UPDATE users SET last_inbound_at = max(coalesce(last_inbound_at, ''), ?), "
+                             "phone = coalesce(?, phone), active = 1 WHERE id = ?", (at_iso, phone, user_id))
+
+    async def rekey(self, *, channel: str, old: str, new: str, phone: str | None = None) -> bool:
+        """The channel gave the user a new id (WhatsApp number or business-scoped id change): keep their history."""
+        async with self.db.transaction() as db:
+            async with db.execute("SELECT 1 FROM users WHERE channel = ? AND external_id = ?", (channel, new)) as cur:
+                taken = await cur.fetchone() is not None
+            if taken:
+                return False
+            cursor = await db.execute("UPDATE users SET external_id = ?, phone = coalesce(?, phone) "
+                                      "WHERE channel = ? AND external_id = ?", (new, phone, channel, old))
+            return cursor.rowcount > 0
+
     async def mark_unreachable(self, *, user_id: int) -> None:
         """Blocked or gone: inactive, and no more broadcasts."""
         async with self.db.transaction() as db:
@@ -166,6 +185,14 @@ class UserRepository:
                    ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
                        pending_choices = excluded.pending_choices, updated_at = {NOW}""",
                 (user_id, last_entry_id, json.dumps(list(pending_choices))))
+
+    async def save_choices(self, *, user_id: int, pending_choices: Iterable[str]) -> None:
+        """The choices just offered (a numbered list answers with their numbers), keeping the thread."""
+        async with self.db.transaction() as db:
+            await db.execute(
+                f"""INSERT INTO conversation_state (user_id, pending_choices) VALUES (?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET pending_choices = excluded.pending_choices, updated_at = {NOW}""",
+                (user_id, json.dumps(list(pending_choices))))
 
     async def record_exchange(self, exchange: Exchange) -> None:
         """Store an exchange; returns once it is committed.
@@ -204,7 +231,7 @@ class UserRepository:
             await db.executemany(
                 f"""UPDATE users SET language = coalesce(?, language),
                        display_name = coalesce(?, display_name), username = coalesce(?, username),
-                       active = 1, last_seen_at = {NOW}, last_inbound_at = {NOW} WHERE id = ?""",
+                       active = 1, last_seen_at = {NOW} WHERE id = ?""",
                 [(x.language, clean_text(x.display_name), clean_text(x.username), x.user_id) for x in items])
             await db.executemany(
                 f"""INSERT INTO conversation_state (user_id, last_entry_id, pending_choices) VALUES (?, ?, ?)

@@ -26,6 +26,7 @@ def ref_of(message: Message) -> MessageRef:
 
 class TelegramUserChannel:
     name = CHANNEL
+    can_edit = True
 
     def __init__(self, bot: Bot, outbox: Outbox, texts: Texts):
         self.bot = bot

@@ -44,14 +44,28 @@ def visitor(update: Update) -> Visitor:
     return Visitor(CHANNEL, str(user.id), user.language_code, user.full_name, user.username)
 
 
+def _media(message: Message) -> tuple[str | None, str | None, str | None, str | None]:
+    """(kind, file id, mime type, file name) of a message's attachment, if any."""
+    if message.photo:
+        return "photo", message.photo[-1].file_id, "image/jpeg", None
+    for kind in ("document", "voice", "audio", "video", "sticker"):
+        item = getattr(message, kind)
+        if item is not None:
+            mime = getattr(item, "mime_type", None) or ("image/webp" if kind == "sticker" else None)
+            return kind, item.file_id, mime, getattr(item, "file_name", None)
+    return None, None, None, None
+
+
 def relay_item(message: Message) -> RelayItem:
     """A Telegram message as the handoff service sees it."""
     caption = message.caption is not None
+    kind, file_ref, mime, name = _media(message)
     return RelayItem(MessageRef(CHANNEL, str(message.chat_id), str(message.message_id)),
                      text=message.caption if caption else message.text,
                      html=message.caption_html if caption else (message.text_html if message.text else None),
                      is_caption=caption,
-                     thread=str(message.message_thread_id) if message.is_topic_message else None)
+                     thread=str(message.message_thread_id) if message.is_topic_message else None,
+                     media_kind=kind, file_ref=file_ref, mime_type=mime, file_name=name)
 
 
 async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from telegram import ReplyParameters
+from telegram import InputFile, ReplyParameters
 
 from ...outbox import Purpose, Undeliverable
 from ...ports import PlaceGone, RelayItem
 from ...replies import Block, Reply, Style
 from ...storage import Broadcast
-from .channel import TelegramUserChannel, edit_copy
-from .render import html_chunks, keyboard
+from .channel import CHANNEL, TelegramUserChannel, edit_copy
+from .render import CAPTION_LIMIT, TEXT_LIMIT, escape, html_chunks, keyboard
 
+# How a file from another channel is posted in the staff chat: the Bot API method and its file parameter.
+FOREIGN_MEDIA = {"image": ("send_photo", "photo"), "photo": ("send_photo", "photo"),
+                 "document": ("send_document", "document"), "audio": ("send_audio", "audio"),
+                 "voice": ("send_voice", "voice"), "video": ("send_video", "video"),
+                 "sticker": ("send_document", "document")}
 THREAD_GONE = ("thread not found", "topic_deleted", "topic not found", "message thread not found")
 
 
@@ -57,6 +62,8 @@ class TelegramStaffDesk:
 
     async def copy_in(self, topic: str | None, item: RelayItem, reply_to: str | None = None) -> str:
         """User -> staff: a copy of the user's message (any kind) in their topic, or under its header."""
+        if item.source.channel != CHANNEL:
+            return await self._post_foreign(topic, item, reply_to)
         extra: dict = {}
         if topic is not None:
             extra["message_thread_id"] = int(topic)
@@ -71,6 +78,35 @@ class TelegramStaffDesk:
                 raise PlaceGone(exc.reason) from exc
             raise
         return str(copy.message_id)
+
+    async def _post_foreign(self, topic: str | None, item: RelayItem, reply_to: str | None) -> str:
+        """A message from another channel: its text, or its file (downloaded when it arrived) with the caption."""
+        extra: dict = {}
+        if topic is not None:
+            extra["message_thread_id"] = int(topic)
+        if reply_to is not None:
+            extra["reply_parameters"] = ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
+        caption = escape(item.text)[:CAPTION_LIMIT] if item.text else None
+        method, field = FOREIGN_MEDIA.get(item.media_kind or "", (None, None))
+        try:
+            if method is not None and item.data is not None:
+                upload = InputFile(item.data, filename=item.file_name or f"{item.media_kind}")
+                sent = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, getattr(self.bot, method),
+                                               chat_id=int(self.chat), **{field: upload}, caption=caption, **extra)
+            else:
+                text = escape(item.text) if item.text else escape(f"[{item.media_kind or 'message'}]")
+                sent = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, self.bot.send_message,
+                                               chat_id=int(self.chat), text=text[:TEXT_LIMIT], **extra)
+        except Undeliverable as exc:
+            if topic is not None and _gone(exc):
+                raise PlaceGone(exc.reason) from exc
+            raise
+        return str(sent.message_id)
+
+    async def fetch(self, file_ref: str) -> bytes:
+        """A file staff sent (for a channel that needs the bytes, never the Telegram file URL with the token)."""
+        file = await self.channel.call(Purpose.LOOKUP, None, self.bot.get_file, file_id=file_ref)
+        return bytes(await file.download_as_bytearray())
 
     async def edit_copy(self, message: str, item: RelayItem) -> bool:
         return await edit_copy(self.channel, Purpose.RELAY_TO_STAFF, self.chat, message, item)

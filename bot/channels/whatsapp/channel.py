@@ -1,0 +1,174 @@
+"""The WhatsApp user channel: replies, relays and broadcasts through the Cloud API, every call via the outbox.
+
+WhatsApp cannot edit sent messages (replace/edit_relayed answer False), and outside the 24-hour customer-service
+window (counted from the timestamp of the user's last message) only approved templates may be sent: broadcasts
+switch to WHATSAPP_UPDATE_TEMPLATE, and other messages are refused here as OUTSIDE_WINDOW before any request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from typing import Awaitable, Callable
+
+from ...broadcasts import compose
+from ...config import WhatsAppSettings
+from ...outbox import Outbox, Outcome, Purpose, Undeliverable
+from ...ports import MessageRef, RelayItem
+from ...replies import Reply
+from ...storage import Broadcast, DeliveryRepository, User, UserRepository
+from ...texts import Texts
+from .client import GraphClient
+from .limits import WHATSAPP_LIMITS, measure
+from .render import render, shorten, template_parameter
+
+CHANNEL = "whatsapp"
+WINDOW = dt.timedelta(hours=24)
+TEMPLATE_LANGUAGE = {"es": "es_MX", "en": "en_US"}
+# What each kind of relayed file becomes on WhatsApp, with the limits WhatsApp sets for it.
+MEDIA = {"photo": ("image", WHATSAPP_LIMITS.image_types, WHATSAPP_LIMITS.image_bytes),
+         "document": ("document", WHATSAPP_LIMITS.document_types, WHATSAPP_LIMITS.document_bytes),
+         "voice": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
+         "audio": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
+         "video": ("video", WHATSAPP_LIMITS.video_types, WHATSAPP_LIMITS.video_bytes)}
+_BOLD = re.compile(r"</?(b|strong)>")
+_ITALIC = re.compile(r"</?(i|em)>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def parse_iso(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def window_closes(user: User) -> dt.datetime | None:
+    """When the user's 24-hour window closes (None if they never wrote)."""
+    return parse_iso(user.last_inbound_at) + WINDOW if user.last_inbound_at else None
+
+
+def whatsapp_text(telegram_html: str) -> str:
+    """Telegram HTML (a broadcast written by staff) as WhatsApp text: *bold*, _italic_, nothing else."""
+    text = _BOLD.sub("*", telegram_html)
+    text = _ITALIC.sub("_", text)
+    return html.unescape(_TAG.sub("", text))
+
+
+class WhatsAppUserChannel:
+    name = CHANNEL
+    can_edit = False
+
+    def __init__(self, client: GraphClient, outbox: Outbox, users: UserRepository, deliveries: DeliveryRepository,
+                 texts: Texts, settings: WhatsAppSettings, *,
+                 fetch_file: Callable[[str], Awaitable[bytes]] | None = None,
+                 clock: Callable[[], dt.datetime] | None = None):
+        self.client = client
+        self.outbox = outbox
+        self.users = users
+        self.deliveries = deliveries
+        self.texts = texts
+        self.settings = settings
+        self.fetch_file = fetch_file
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+
+    # ------------------------------------------------------------------ addressing and the window
+    async def _user(self, chat: str) -> User:
+        user = await self.users.find_user(channel=CHANNEL, external_id=chat)
+        if user is None:
+            raise Undeliverable(Outcome.REJECTED, "unknown WhatsApp user")
+        return user
+
+    def window_open(self, user: User) -> bool:
+        closes = window_closes(user)
+        return closes is not None and self.clock() < closes
+
+    async def _post(self, purpose: Purpose, user: User, message: dict) -> MessageRef:
+        to = user.phone
+        recipient = None if to else user.external_id   # known only by the business-scoped id
+        wamid = await self.outbox.deliver(purpose, CHANNEL, user.external_id,
+                                          lambda: self.client.send(to=to, recipient=recipient, message=message))
+        assert wamid is not None
+        await self.deliveries.accepted(channel=CHANNEL, message_id=wamid, user_id=user.id)
+        return MessageRef(CHANNEL, user.external_id, wamid)
+
+    async def _in_window(self, chat: str) -> User:
+        user = await self._user(chat)
+        if not self.window_open(user):
+            raise Undeliverable(Outcome.OUTSIDE_WINDOW, "the 24-hour window is closed")
+        return user
+
+    # ------------------------------------------------------------------ the UserChannel protocol
+    async def send(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER) -> list[MessageRef]:
+        """A reply in as few messages as reads well: text, then reply buttons or a list (numbered past 10)."""
+        user = await self._in_window(chat)
+        return [await self._post(purpose, user, message) for message in render(reply, overflow="numbered")]
+
+    async def replace(self, ref: MessageRef, reply: Reply) -> bool:
+        return False  # WhatsApp cannot edit a sent message: the caller sends a new one
+
+    async def edit_relayed(self, ref: MessageRef, item: RelayItem) -> bool:
+        return False
+
+    async def relay(self, chat: str, item: RelayItem) -> MessageRef:
+        """Staff -> user: the text, or the file uploaded to WhatsApp within its type and size limits."""
+        user = await self._in_window(chat)
+        if item.media_kind is None:
+            text = (item.text or "").strip()
+            if not text:
+                raise Undeliverable(Outcome.REJECTED, "nothing to send (WhatsApp takes text, photos, documents, "
+                                                      "voice notes, audio and video)")
+            return await self._post(Purpose.RELAY_TO_USER, user, {"type": "text", "text": {"body": text[:4096]}})
+        kind, types, limit = MEDIA.get(item.media_kind, (None, (), 0))
+        mime = (item.mime_type or "").split(";")[0]
+        if kind is None or mime not in types:
+            raise Undeliverable(Outcome.REJECTED, f"WhatsApp does not take this kind of file ({item.media_kind}, "
+                                                  f"{mime or 'unknown type'})")
+        data = item.data
+        if data is None:
+            if self.fetch_file is None or item.file_ref is None:
+                raise Undeliverable(Outcome.REJECTED, "the file could not be fetched")
+            data = await self.fetch_file(item.file_ref)
+        if len(data) > limit:
+            raise Undeliverable(Outcome.REJECTED, f"the file is {len(data) // 1024} KB; WhatsApp takes up to "
+                                                  f"{limit // (1024 * 1024)} MB for this kind")
+        media_id = await self.outbox.deliver(Purpose.RELAY_TO_USER, CHANNEL, chat,
+                                             lambda: self.client.upload(data, mime, item.file_name or "file"))
+        body: dict = {"id": media_id}
+        if item.text and kind in ("image", "document", "video"):
+            body["caption"] = shorten(item.text, WHATSAPP_LIMITS.caption)
+        if kind == "document":
+            body["filename"] = item.file_name or "document"
+        return await self._post(Purpose.RELAY_TO_USER, user, {"type": kind, kind: body})
+
+    async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
+        """Inside the window a normal message; outside it the approved update template with the text on one line."""
+        user = await self._user(chat)
+        if self.window_open(user):
+            text = whatsapp_text(compose(broadcast, language, self.texts))
+            if broadcast.media_file_id and broadcast.media_kind in ("photo", "document") and self.fetch_file:
+                item = RelayItem(MessageRef("telegram", "", ""), text=text, media_kind=broadcast.media_kind,
+                                 file_ref=broadcast.media_file_id,
+                                 mime_type="image/jpeg" if broadcast.media_kind == "photo" else "application/pdf")
+                return await self.relay(chat, item)
+            return await self._post(Purpose.BROADCAST, user, {"type": "text", "text": {"body": text[:4096]}})
+        return await self._post(Purpose.BROADCAST, user, self.update_template(broadcast, language))
+
+    # ------------------------------------------------------------------ templates
+    def update_parameter(self, broadcast: Broadcast, language: str) -> str:
+        body = (broadcast.text_en if language == "en" else broadcast.text_es) or broadcast.text_es or ""
+        frame = self.texts(language, "wa.template.update", text="")
+        return template_parameter(whatsapp_text(body), WHATSAPP_LIMITS.template_body - measure(frame) - 8)
+
+    def update_template(self, broadcast: Broadcast, language: str) -> dict:
+        return {"type": "template", "template": {
+            "name": self.settings.update_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")},
+            "components": [{"type": "body", "parameters": [
+                {"type": "text", "text": self.update_parameter(broadcast, language)}]}]}}
+
+    async def reply_waiting(self, chat: str, language: str) -> MessageRef:
+        """Outside the window: the approved template that says a reply from the firm is waiting."""
+        user = await self._user(chat)
+        return await self._post(Purpose.NOTICE, user, {"type": "template", "template": {
+            "name": self.settings.reply_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")}}})
+
+    async def mark_read(self, wamid: str) -> None:
+        await self.outbox.quietly(Purpose.ACK, CHANNEL, None, lambda: self.client.mark_read(wamid))

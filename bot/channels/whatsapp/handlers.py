@@ -1,0 +1,138 @@
+"""Stored WhatsApp updates into the services: messages to the conversation or the staff, statuses to the outbox's
+records. Thin on purpose: words, buttons and lists all end in bot/conversation.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from ...assistant import Visitor
+from ...conversation import Conversation
+from ...handoff import Handoff
+from ...outbox import Undeliverable
+from ...ports import MessageRef, RelayItem
+from ...replies import Reply
+from ...storage import InboxItem, Storage, User
+from .channel import CHANNEL, WhatsAppUserChannel
+from .classify import UNREACHABLE
+from .client import GraphError
+from .updates import Inbound, Kind, parse_webhook
+
+log = logging.getLogger(__name__)
+MEDIA_KIND = {"image": "photo", "audio": "audio", "video": "video", "document": "document", "sticker": "sticker"}
+
+
+def iso(timestamp: int | None) -> str:
+    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp else dt.datetime.now(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class WhatsAppHandlers:
+    def __init__(self, storage: Storage, conversation: Conversation, handoff: Handoff, channel: WhatsAppUserChannel):
+        self.storage = storage
+        self.conversation = conversation
+        self.assistant = conversation.assistant
+        self.handoff = handoff
+        self.channel = channel
+
+    async def handle(self, item: InboxItem) -> None:
+        batch = parse_webhook(item.payload)
+        for status in batch.statuses:
+            error = status.errors[0] if status.errors else None
+            reason = f"{error.code}: {error.title or error.message or ''}".strip() if error else None
+            await self.storage.deliveries.report(channel=CHANNEL, message_id=status.wamid, status=status.status,
+                                                 error=reason)
+            if status.status == "failed" and error is not None and error.code in UNREACHABLE:
+                user_id = await self.storage.deliveries.user_of(CHANNEL, status.wamid)
+                if user_id is not None:
+                    await self.storage.users.mark_unreachable(user_id=user_id)
+        for message in batch.messages:
+            await self._message(message)
+
+    async def _message(self, message: Inbound) -> None:
+        key = message.sender.key
+        if key is None or message.kind is Kind.REACTION:
+            return
+        if message.kind is Kind.SYSTEM:
+            await self._identity(message)
+            return
+        visitor = Visitor(CHANNEL, key, None, message.sender.name, message.sender.username)
+        users = self.storage.users
+        new_user = await users.find_user(channel=CHANNEL, external_id=key) is None
+        user = await self.assistant.user(visitor)
+        await users.saw_message(user_id=user.id, at_iso=iso(message.timestamp), phone=message.sender.wa_id)
+        user = await users.get_user(user.id) or user
+        await self.channel.mark_read(message.wamid)
+        await self.handoff.deliver_pending(user)
+        if self.handoff.has_person_at(CHANNEL, key):
+            await self.handoff.from_user(user, await self._relay_item(message))
+            return
+        if message.kind is Kind.TEXT and message.text:
+            replies = await self.conversation.on_text(visitor, message.text, new_user=new_user)
+        elif message.kind in (Kind.BUTTON, Kind.LIST) and message.choice_id:
+            replies = await self.conversation.on_action(visitor, message.choice_id)
+        else:  # photos, voice notes, documents, locations, stickers, unsupported types
+            composer = self.assistant.engine.composer
+            replies = [composer.simple(user.language, "media.text_only", buttons=composer.menu_buttons(user.language))]
+        await self._send(user, replies)
+
+    async def _send(self, user: User, replies: list[Reply]) -> None:
+        for reply in replies:
+            try:
+                await self.channel.send(user.external_id, reply)
+            except Undeliverable:
+                return  # logged by the outbox
+            if len(reply.buttons) > 3:  # a list or numbered text: a number or a row answers it
+                await self.storage.users.save_choices(user_id=user.id, pending_choices=[b.action for b in reply.buttons])
+
+    async def _relay_item(self, message: Inbound) -> RelayItem:
+        """What the staff get: the text, the tapped choice, or the file, downloaded now (media ids expire)."""
+        source = MessageRef(CHANNEL, message.sender.key or "", message.wamid)
+        if message.kind is Kind.MEDIA and message.media is not None:
+            media = message.media
+            try:
+                data, mime = await self.channel.client.download(media.media_id)
+            except (GraphError, OSError) as exc:
+                log.warning("WhatsApp media %s could not be downloaded: %s", media.kind, exc)
+                return RelayItem(source, text=f"[{media.kind}: could not be downloaded] {media.caption or ''}".strip())
+            kind = "voice" if media.voice else MEDIA_KIND.get(media.kind, "document")
+            return RelayItem(source, text=media.caption, media_kind=kind, mime_type=mime or media.mime_type,
+                             file_name=media.filename, data=data)
+        if message.kind is Kind.LOCATION and message.location is not None:
+            place = message.location
+            text = f"📍 {place.name or ''} {place.address or ''} https://maps.google.com/?q={place.latitude},{place.longitude}"
+            return RelayItem(source, text=" ".join(text.split()))
+        text = message.text or message.choice_title or f"[{message.raw_type or 'message'}]"
+        return RelayItem(source, text=text)
+
+    async def _identity(self, message: Inbound) -> None:
+        """user_changed_number / user_changed_user_id: the user's history moves to the new id."""
+        change = message.system
+        if change is None:
+            return
+        old = change.previous_user_id or message.sender.key
+        if change.type == "user_changed_number":
+            user = await self._find(old, message.sender.wa_id)
+            if user is None:
+                return
+            new_key = change.new_user_id or (change.new_wa_id if user.external_id == user.phone else user.external_id)
+            if new_key and new_key != user.external_id:
+                await self.storage.users.rekey(channel=CHANNEL, old=user.external_id, new=new_key,
+                                               phone=change.new_wa_id)
+            elif change.new_wa_id:
+                await self.storage.users.saw_message(user_id=user.id, at_iso=user.last_inbound_at or iso(None),
+                                                     phone=change.new_wa_id)
+        elif change.type == "user_changed_user_id" and change.new_user_id:
+            user = await self._find(old, message.sender.wa_id)
+            if user is not None:
+                await self.storage.users.rekey(channel=CHANNEL, old=user.external_id, new=change.new_user_id)
+        await self.handoff.reload()
+
+    async def _find(self, key: str | None, wa_id: str | None) -> User | None:
+        for candidate in (key, wa_id):
+            if candidate:
+                user = await self.storage.users.find_user(channel=CHANNEL, external_id=candidate)
+                if user is not None:
+                    return user
+        return None

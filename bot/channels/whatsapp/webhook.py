@@ -1,0 +1,82 @@
+"""The WhatsApp webhook at /whatsapp: Meta's GET verification, and signed POSTs stored in the inbox before the 200.
+
+Each message and each status in a POST becomes its own inbox row keyed by its wamid (statuses by wamid and
+status), so Meta's at-least-once deliveries are recognised across restarts and one user's messages stay in order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+from ...config import WhatsAppSettings
+from ...inbox import Inbox
+from ...storage import Arrival
+from .signature import verify_challenge, verify_signature
+from .updates import parse_webhook
+
+log = logging.getLogger(__name__)
+CHANNEL = "whatsapp"
+PATH = "/whatsapp"
+
+
+def _mini(body: dict, entry: dict, value: dict, key: str, item: dict) -> dict:
+    """A webhook body holding just one message or status (and the contacts it needs)."""
+    part = {k: v for k, v in value.items() if k not in ("messages", "statuses")}
+    part[key] = [item]
+    return {"object": body.get("object"), "entry": [{"id": entry.get("id"), "changes": [
+        {"field": "messages", "value": part}]}]}
+
+
+def arrivals(body: dict) -> list[Arrival]:
+    """One inbox row per message and per status of a webhook body."""
+    found: list[Arrival] = []
+    for entry in body.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            for message in value.get("messages") or []:
+                if not isinstance(message, dict) or not message.get("id"):
+                    continue
+                mini = _mini(body, entry, value, "messages", message)
+                parsed = parse_webhook(mini).messages
+                who = parsed[0].sender.key if parsed else message.get("from_user_id") or message.get("from")
+                found.append(Arrival(CHANNEL, str(message["id"]), who, who, mini))
+            for status in value.get("statuses") or []:
+                if not isinstance(status, dict) or not status.get("id"):
+                    continue
+                who = status.get("recipient_user_id") or status.get("recipient_id")
+                found.append(Arrival(CHANNEL, f"status:{status['id']}:{status.get('status')}", who, who,
+                                     _mini(body, entry, value, "statuses", status)))
+    return found
+
+
+def routes(settings: WhatsAppSettings, inbox: Inbox) -> tuple:
+    async def verify(request: web.Request) -> web.Response:
+        challenge = verify_challenge(request.query, settings.verify_token)
+        return web.Response(text=challenge) if challenge is not None else web.Response(status=403)
+
+    async def receive(request: web.Request) -> web.Response:
+        raw = await request.read()
+        signature = request.headers.get("X-Hub-Signature-256")
+        if not signature:
+            return web.Response(status=401)
+        if not verify_signature(settings.app_secret, raw, signature):
+            return web.Response(status=403)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            log.warning("a signed WhatsApp webhook was not JSON; ignored")
+            return web.Response(status=200)
+        rows = arrivals(body) if isinstance(body, dict) else []
+        try:
+            await inbox.receive(rows)
+        except Exception:  # noqa: BLE001 - Meta delivers it again after a non-2xx answer
+            log.exception("could not store a WhatsApp webhook")
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+    return verify, receive
