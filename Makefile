@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check install bench bench-telegram bench-broadcast clean
+.PHONY: run test check install bench bench-telegram bench-broadcast bench-whatsapp clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: $(STAMP)
 
 bench-telegram: $(STAMP)
 	PTB_TIMEDELTA=1 $(PY) bench/bench_telegram.py
+
+bench-whatsapp: $(STAMP)
+	$(PY) bench/bench_whatsapp_webhook.py
 
 bench-broadcast: $(STAMP)
 	PTB_TIMEDELTA=1 $(PY) bench/bench_broadcast.py
