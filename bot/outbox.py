@@ -62,6 +62,7 @@ class Verdict:
     outcome: Outcome
     retry_after: float | None = None
     reason: str = ""
+    whole_channel: bool = False      # a limit of the whole channel (WhatsApp throughput), not of one chat
 
 
 class Undeliverable(Exception):
@@ -114,6 +115,7 @@ class Outbox:
         key = (channel, str(chat)) if chat is not None else None
         transient = rate_limited = 0
         while True:
+            await self._wait_if_held((channel, "*"))
             await self._wait_if_held(key)
             try:
                 result = await call()
@@ -137,8 +139,9 @@ class Outbox:
                 log.warning("%s to %s/%s: rate limited, waiting %.1f s", purpose.value, channel, chat, wait)
                 for listener in self.rate_limit_listeners:
                     listener(channel, wait)
-                if key is not None:
-                    self._held[key] = max(self._held.get(key, 0.0), self._clock() + wait)
+                hold = (channel, "*") if verdict.whole_channel else key
+                if hold is not None:
+                    self._held[hold] = max(self._held.get(hold, 0.0), self._clock() + wait)
                 else:
                     await self._sleep(wait)
                 continue

@@ -143,3 +143,37 @@ def test_every_action_the_catalogue_can_produce_fits_in_callback_data(engine, ca
         for lang in ("es", "en"):
             for reply in (engine.composer.entry(entry, lang, full=False), engine.composer.menu(lang, "menu:with")):
                 keyboard(reply.buttons)  # raises if any callback_data is too long
+
+
+async def test_whatsapp_codes_map_to_the_same_policy():
+    from bot.channels.whatsapp.classify import classify as whatsapp
+    from bot.channels.whatsapp.client import GraphError
+    assert whatsapp(GraphError(400, 131047, "window")).outcome is Outcome.OUTSIDE_WINDOW
+    pair = whatsapp(GraphError(400, 131056, "pair"))
+    assert pair.outcome is Outcome.RATE_LIMITED and pair.retry_after == 6.0 and not pair.whole_channel
+    assert whatsapp(GraphError(429, 130429, "throughput")).whole_channel
+    assert whatsapp(GraphError(400, 131026, "undeliverable")).outcome is Outcome.BLOCKED
+    assert whatsapp(GraphError(503, 2, "down")).outcome is Outcome.TRANSIENT
+    assert whatsapp(GraphError(400, 100, "bad param")).outcome is Outcome.REJECTED
+
+
+async def test_a_throughput_limit_holds_every_chat_of_that_channel():
+    import asyncio
+    import time
+    from bot.channels.whatsapp.classify import classify as whatsapp
+    from bot.channels.whatsapp.client import GraphError
+    box = Outbox(RetryRules())
+    box.register("whatsapp", whatsapp)
+    first = Flaky(GraphError(429, 130429, "throughput"))
+    started = time.monotonic()
+    task = asyncio.create_task(box.deliver(Purpose.BROADCAST, "whatsapp", "a", first))
+    while first.calls == 0:
+        await asyncio.sleep(0.01)
+    other_sent_at = []
+
+    async def other():
+        other_sent_at.append(time.monotonic())
+        return "sent"
+    await box.deliver(Purpose.BROADCAST, "whatsapp", "b", other)
+    await task
+    assert other_sent_at[0] - started >= 0.9  # another user's message waited for the channel's limit too

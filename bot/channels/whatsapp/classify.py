@@ -21,7 +21,7 @@ def classify(exc: BaseException) -> Verdict | None:
         if exc.code == PAIR_RATE:
             return Verdict(Outcome.RATE_LIMITED, PAIR_WAIT, str(exc))
         if exc.code in THROUGHPUT or exc.http_status == 429:
-            return Verdict(Outcome.RATE_LIMITED, 1.0, str(exc))
+            return Verdict(Outcome.RATE_LIMITED, 1.0, str(exc), whole_channel=True)
         if exc.code in UNREACHABLE:
             return Verdict(Outcome.BLOCKED, reason=str(exc))
         if exc.http_status >= 500 or exc.code in (1, 2, 131000, 131016):
