@@ -11,11 +11,30 @@ from .matcher import Document, Match, Matcher, MatchKind
 from .replies import Composer, Reply, Section
 from .render import to_plain
 from .replies import Block, Style
-from .text import MAX_ANALYSED_CHARS, words
+from .text import MAX_ANALYSED_CHARS, resource_lines, fold, words
 from .texts import Texts
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+# Emoji that acknowledge (👍, 🙏, 👌, ❤️, 😊 …): a message of only these is a thank-you or an "ok", not a question.
+_ACK_EMOJI = set("👍🙏👌❤♥😊🙂😀😃😁☺🤝👏✅💯🥰😍🫶")
 _ASPECT_SECTIONS = {"FEE": Section.FEES, "DEADLINE": Section.FEES, "DOCS": Section.REQUIREMENTS}
+
+
+def small_talk_table() -> dict[str, str]:
+    """Folded whole messages that are small talk, and their category (bot/resources/smalltalk.txt)."""
+    table = {}
+    for line in resource_lines("smalltalk.txt"):
+        category, _, phrase = line.partition("\t")
+        table[fold(phrase)] = category
+    return table
+
+
+def small_talk(text: str, table: dict[str, str]) -> str | None:
+    """"thanks", "bye" or "ok" when the whole message is that (with or without emoji), else None."""
+    if not any(ch.isalpha() for ch in text):
+        symbols = {ch for ch in text if not ch.isspace() and ch not in "\ufe0f\u200d"}
+        return "ok" if symbols and symbols <= _ACK_EMOJI else None
+    return table.get(fold(text)) if len(text) <= 60 else None
 
 
 class AnswerKind:
@@ -60,6 +79,7 @@ class Engine:
                       for lang in ("es", "en")}
         self.detector = LanguageDetector(vocabulary)
         self.composer = Composer(catalogue, self.texts)
+        self.small_talk = small_talk_table()
 
     @classmethod
     def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
@@ -83,6 +103,10 @@ class Engine:
     def _answer_text(self, text: str, previous_language: str | None, language: str | None,
                      last_entry: str | None, full: bool, numbered: bool) -> Answer:
         lang = language or self.detect_language(text, previous_language)
+        chat = small_talk(text, self.small_talk)
+        if chat is not None:  # thanks, bye, ok, 👍: a short polite reply, never "I can't help with that"
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 1.0,
+                                self.composer.simple(lang, f"smalltalk.{chat}"))
         if not any(ch.isalpha() for ch in text):
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))

@@ -27,13 +27,13 @@ def words(text: str) -> list[str]:
     return fold(text).split()
 
 
-def _resource_lines(name: str) -> list[str]:
+def resource_lines(name: str) -> list[str]:
     raw = resources.files("bot.resources").joinpath(name).read_text(encoding="utf-8")
     return [line for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def load_wordlist(name: str) -> frozenset[str]:
-    return frozenset(w for line in _resource_lines(name) for w in fold(line).split())
+    return frozenset(w for line in resource_lines(name) for w in fold(line).split())
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ class Lexicon:
     @classmethod
     def load(cls, name: str = "lexicon.txt", places: str = "places.txt") -> "Lexicon":
         entries: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for line in _resource_lines(places):
+        for line in resource_lines(places):
             entries[tuple(fold(line).split())] = ()  # a place name says nothing about the procedure
-        for line in _resource_lines(name):
+        for line in resource_lines(name):
             surface, _, concepts = line.partition("=")
             key = tuple(fold(surface).split())
             if key and concepts.strip():

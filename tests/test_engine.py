@@ -91,8 +91,18 @@ def test_bad_input_gets_a_sensible_reply(engine, text):
 
 
 def test_empty_and_symbol_only_messages_ask_for_words(engine):
-    assert "Escribe tu pregunta con palabras" in to_plain(engine.answer("🙂").reply)
+    assert "Escribe tu pregunta con palabras" in to_plain(engine.answer("🚗🏠").reply)
     assert "Write your question in words" in to_plain(engine.answer("...", language="en").reply)
+
+
+def test_thanks_bye_ok_and_acknowledging_emoji_get_a_short_polite_reply(engine):
+    for text, language, expected in (("muchas gracias!!", "es", "Con gusto"), ("thanks, bye", "en", "Take care"),
+                                     ("Ok", "en", "anything else"), ("👍", "es", "Aquí estoy"),
+                                     ("🙏🙏", "en", "anything else"), ("Gracias por la información", "es", "Con gusto")):
+        answer = engine.answer(text, language=language)
+        assert expected in to_plain(answer.reply), text
+        assert answer.kind == "none" and not answer.unanswered
+    assert engine.answer("gracias, ¿y cuánto cuesta la renovación?").intent is not None  # a question is a question
 
 
 def test_greeting_is_answered_with_what_the_bot_does(engine):
