@@ -76,3 +76,11 @@ def test_broken_knowledge_stops_start_up_before_the_database_is_touched(tmp_path
     assert result.returncode == 2
     assert "firm.yaml: YAML syntax error at line" in result.stderr
     assert not db.exists()
+
+
+def test_a_bare_language_command_in_the_terminal_offers_both_languages(tmp_path):
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "chat.sqlite3"), "TELEGRAM_BOT_TOKEN": ""}
+    result = subprocess.run([sys.executable, "-m", "bot", "chat"], input="/language\n2\n/quit\n", text=True,
+                            capture_output=True, env=env, cwd=ROOT, timeout=60)
+    assert "1) 🇲🇽 Español" in result.stdout and "2) 🇺🇸 English" in result.stdout
+    assert "I'll answer in English" in result.stdout

@@ -7,7 +7,9 @@ import sys
 from typing import Callable, TextIO
 
 from ..assistant import Assistant, Visitor
+from ..actions import Action
 from ..render import to_plain
+from ..replies import Button
 
 VISITOR = Visitor(channel="terminal", external_id="local")
 QUIT = {"/quit", "/salir", "/exit"}
@@ -68,7 +70,12 @@ class TerminalChat:
         return True
 
     async def _language(self, code: str):
-        if code in ("es", "en"):
-            return await self.assistant.set_language(VISITOR, code)
-        current = await self.assistant.language_of(VISITOR)
-        return await self.assistant.set_language(VISITOR, "en" if current == "es" else "es")
+        """`/language en` switches at once; a bare `/language` offers both, numbered (it never toggles silently)."""
+        if code[:2] in ("es", "en"):
+            return await self.assistant.set_language(VISITOR, code[:2])
+        user = await self.assistant.user(VISITOR)
+        t = self.assistant.engine.texts
+        buttons = (Button(t(user.language, "language.button_es"), Action.language("es")),
+                   Button(t(user.language, "language.button_en"), Action.language("en")))
+        await self.assistant.users.save_choices(user_id=user.id, pending_choices=[b.action for b in buttons])
+        return self.assistant.engine.composer.simple(user.language, "language.choose", buttons=buttons)
