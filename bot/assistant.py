@@ -15,6 +15,7 @@ from .engine import Answer, Engine
 from .languages import DEFAULT_LANGUAGE, LANGUAGES, hinted_language
 from .replies import Button, Reply
 from .storage import ConversationState, Exchange, User, UserRepository
+from .text import words
 
 NO_NOTIFY_BUTTON = ("suscripcion", "contacto")
 
@@ -60,17 +61,27 @@ class Assistant:
     async def ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> Answer:
         """Answer a free-text message in the user's language, remembering what was offered."""
         user, state = await self._user_and_state(visitor)
-        answer = self.engine.answer(text, previous_language=user.language,
-                                    language=user.language if user.language_chosen else None,
+        # A language the user chose is a default, not a lock: a message clearly in the other language is answered
+        # in it ("sorry I don't speak Spanish, how do I renew"); short or mixed ones keep the choice.
+        keep = user.language if user.language_chosen and not self._clearly_other(text, user.language) else None
+        answer = self.engine.answer(text, previous_language=user.language, language=keep,
                                     last_entry=state.last_entry_id, full=full, numbered=numbered)
+        learnt = answer.language if answer.language != user.language and not user.language_chosen else None
         await self.users.record_exchange(Exchange(
-            user_id=user.id, language=answer.language if answer.language != user.language else None,
+            user_id=user.id, language=learnt,
             display_name=visitor.display_name, username=visitor.username,
             last_entry_id=answer.intent or state.last_entry_id,
             pending_choices=tuple(b.action for b in answer.reply.buttons), text=text if isinstance(text, str) else "",
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))
         return answer
+
+    def _clearly_other(self, text: str, chosen: str) -> bool:
+        """A sentence (four words or more) that is confidently in the other language."""
+        if not isinstance(text, str) or len(words(text)) < 4:
+            return False
+        detection = self.engine.detector.detect(text, chosen)
+        return detection.confident and detection.language != chosen
 
     async def route(self, visitor: Visitor, text: str) -> Routed:
         """A free-text message on a phone channel: a question (answered with a "Notify me" button), a request for

@@ -81,3 +81,15 @@ async def test_sql_like_text_is_stored_verbatim(repo):
     await repo.record_exchange(exchange(user.id, nasty))
     assert (await repo.recent_questions(user_id=user.id))[0].text == nasty
     assert await repo.count_users() == 1
+
+
+async def test_a_chosen_language_is_a_default_not_a_lock(storage, engine):
+    from bot.assistant import Assistant, Visitor
+    assistant = Assistant(engine, storage.users)
+    ben = Visitor("terminal", "ben")
+    await assistant.set_language(ben, "es")
+    answer = await assistant.ask(ben, "sorry I don't speak Spanish, how do I renew my temporary residence card?",
+                                 full=False)
+    assert answer.language == "en"
+    assert (await assistant.ask(ben, "ok 2027?", full=False)).language == "es"  # short: the choice holds
+    assert (await assistant.user(ben)).language == "es" and (await assistant.user(ben)).language_chosen
