@@ -36,6 +36,7 @@ REQUIRED_IDS = PROCEDURE_IDS_WITH_APPOINTMENT + PROCEDURE_IDS_WITHOUT_APPOINTMEN
 class Kind(str, Enum):
     PROCEDURE = "procedure"
     TOPIC = "topic"
+    REFERRAL = "referral"    # a question another authority handles: who, and what the firm can still do
 
 
 class Appointment(str, Enum):
@@ -178,6 +179,9 @@ class Catalogue:
 
     def topics(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind is Kind.TOPIC]
+
+    def referrals(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.kind is Kind.REFERRAL]
 
 
 def is_placeholder(value: object) -> bool:
@@ -362,7 +366,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
     try:
         kind = Kind(raw.get("kind"))
     except ValueError:
-        ctx.error(f"'kind' must be 'procedure' or 'topic', got {raw.get('kind')!r}")
+        ctx.error(f"'kind' must be 'procedure', 'topic' or 'referral', got {raw.get('kind')!r}")
         kind = Kind.TOPIC
     appointment = None
     if kind is Kind.PROCEDURE:
@@ -375,6 +379,8 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
             ctx.error("'sources' is missing: a procedure must cite where its facts come from")
     elif "appointment" in raw:
         ctx.error("'appointment' only applies to procedures")
+    if kind is Kind.REFERRAL and not raw.get("sources"):
+        ctx.error("'sources' is missing: a referral must cite the authority's own page")
 
     sources = tuple(s for i, s in enumerate(raw.get("sources") or [])
                     if _url(ctx, s, f"sources[{i}]"))

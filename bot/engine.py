@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
 from .matcher import Document, Match, Matcher, MatchKind
+from .referrals import ReferralFinder
 from .replies import Composer, Reply, Section
 from .render import to_plain
 from .replies import Block, Style
@@ -55,18 +57,19 @@ class Answer:
     appointment: str | None
     reply: Reply
     unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
+    referral: str | None = None  # another authority handles it: the referral entry's id (kind stays "none")
 
     def as_json(self) -> dict:
         """The stable `python -m bot ask --json` record."""
         return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
                 "candidates": list(self.candidates), "confidence": self.confidence,
-                "appointment": self.appointment, "reply": to_plain(self.reply)}
+                "appointment": self.appointment, "reply": to_plain(self.reply), "referral": self.referral}
 
 
 def documents(catalogue: Catalogue) -> list[Document]:
     """What the matcher indexes: each entry's names and keywords, per language."""
     return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang]) for lang in ("es", "en")})
-            for e in catalogue.entries.values()]
+            for e in catalogue.entries.values() if e.kind is not Kind.REFERRAL]
 
 
 class Engine:
@@ -80,6 +83,7 @@ class Engine:
         self.detector = LanguageDetector(vocabulary)
         self.composer = Composer(catalogue, self.texts)
         self.small_talk = small_talk_table()
+        self.referrals = ReferralFinder(catalogue)
 
     @classmethod
     def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
@@ -96,8 +100,7 @@ class Engine:
         if len(text) > MAX_ANALYSED_CHARS:  # say so rather than silently answering only the opening
             note = Block(Style.NOTE, (self.texts(answer.language, "long.note"),))
             reply = Reply((note, *answer.reply.blocks), answer.reply.buttons, answer.reply.language)
-            answer = Answer(answer.question, answer.language, answer.kind, answer.intent, answer.candidates,
-                            answer.confidence, answer.appointment, reply, answer.unanswered)
+            answer = dataclasses.replace(answer, reply=reply)
         return answer
 
     def _answer_text(self, text: str, previous_language: str | None, language: str | None,
@@ -125,6 +128,12 @@ class Engine:
             return self._answer(text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
                                 self.composer.ambiguous(match.candidates, lang, numbered=numbered))
         if match.kind is MatchKind.NONE:
+            referral = self.referrals.find(text)
+            if referral is not None:  # another authority handles it: say which, never guess an INM procedure
+                entry = self.catalogue.get(referral[0])
+                return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                                        self.composer.entry(entry, lang, full=full)),
+                                           referral=entry.id)
             return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
                                 self.composer.fallback(lang), unanswered=True)
         entry = self.catalogue.get(match.entry_id)

@@ -57,6 +57,8 @@ def is_right(row: Labelled, answer: Answer) -> bool:
     """An entry answer must be one of the expected ids; "which one?" counts only where two really fit."""
     if row.expected == {"none"}:
         return answer.kind == AnswerKind.NONE
+    if all(e.startswith("ref_") for e in row.expected):  # another authority: the right referral, or at least none
+        return answer.kind == AnswerKind.NONE and (answer.referral in row.expected or answer.referral is None)
     if answer.kind in (AnswerKind.PROCEDURE, AnswerKind.TOPIC):
         return answer.intent in row.expected
     if answer.kind == AnswerKind.AMBIGUOUS:
@@ -71,7 +73,7 @@ def evaluate(engine: Engine, rows: list[Labelled]) -> Report:
         right = is_right(row, answer)
         report.total += 1
         report.language_right += answer.language == row.language
-        if row.expected == {"none"}:
+        if row.expected == {"none"} or all(e.startswith("ref_") for e in row.expected):
             report.out_of_scope += 1
             report.out_of_scope_right += right
         else:

@@ -72,6 +72,9 @@ class Composer:
         if entry.kind is Kind.TOPIC:
             self._topic_body(b, entry, lang)
             return self._finish(b, lang, self._topic_buttons(entry, lang))
+        if entry.kind is Kind.REFERRAL:
+            self._referral_body(b, entry, lang)
+            return self._finish(b, lang, (Button(self.t(lang, "button.contact"), Action.CONTACT),))
         self._appointment(b, entry, lang)
         b.add(Style.TEXT, entry.summary.get(lang))
         if entry.applies_to:
@@ -191,6 +194,14 @@ class Composer:
         self._items(b, entry, entry.notes, lang, self.t(lang, "section.notes"))
         if entry.id in ("contacto", "oficinas"):
             self._contact(b, lang, heading=entry.id != "contacto")
+
+    def _referral_body(self, b: _Builder, entry: Entry, lang: str) -> None:
+        """Who handles it (never an INM procedure), where to go, and what the firm can still do."""
+        b.add(Style.SUBTITLE, self.t(lang, "referral.not_inm"))
+        b.add(Style.TEXT, entry.summary.get(lang))
+        self._items(b, entry, entry.steps, lang, self.t(lang, "referral.where"))
+        self._items(b, entry, entry.notes, lang, self.t(lang, "referral.firm_can"))
+        b.add(Style.NOTE, self.t(lang, "referral.checked", date=self.t.date(lang, entry.reviewed)))
 
     def _appointment_lists(self, b: _Builder, lang: str) -> None:
         for appointment, key in ((Appointment.REQUIRED, "section.with_appointment"),

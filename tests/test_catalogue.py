@@ -122,4 +122,6 @@ def test_check_command_warns_about_placeholders_and_fails_on_errors(knowledge_co
 
 def test_kinds_are_consistent(catalogue):
     for entry in catalogue.entries.values():
-        assert (entry.appointment is None) == (entry.kind is Kind.TOPIC), entry.id
+        assert (entry.appointment is None) == (entry.kind is not Kind.PROCEDURE), entry.id
+        if entry.kind is Kind.REFERRAL:  # who handles it, where to go, what the firm can still do, with a source
+            assert entry.summary.es and entry.summary.en and entry.steps and entry.notes and entry.sources, entry.id

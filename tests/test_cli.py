@@ -10,7 +10,7 @@ import sys
 
 from .conftest import ROOT
 
-FIELDS = {"question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply"}
+FIELDS = {"question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply", "referral"}
 
 
 def run_bot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:

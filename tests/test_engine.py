@@ -122,3 +122,22 @@ def test_long_replies_are_split_under_telegrams_limit(engine, catalogue):
     for entry in catalogue.entries.values():
         chunks = html_chunks(engine.composer.entry(entry, "es", full=True))
         assert all(len(c) <= 4096 for c in chunks), entry.id
+
+
+def test_a_question_for_another_authority_gets_a_referral_never_an_inm_procedure(engine):
+    for text, referral, authority in (("necesito sacar mi RFC en el SAT", "ref_sat", "SAT"),
+                                      ("how do I renew my US passport in Guadalajara", "ref_visas_extranjeras",
+                                       "embass"),
+                                      ("bring my car to mexico with us plates", "ref_vehiculo", "Banjercito")):
+        answer = engine.answer(text)
+        assert (answer.kind, answer.intent, answer.referral) == ("none", None, referral), text
+        plain = to_plain(answer.reply)
+        assert authority in plain and ("not an INM procedure" in plain or "no es un trámite del INM" in plain)
+        assert answer.as_json()["referral"] == referral and not answer.unanswered
+    assert engine.answer("perdí mi tarjeta de residente").as_json()["referral"] is None
+
+
+def test_referrals_never_appear_in_the_menus(engine):
+    labels = " ".join(b.label for which in ("menu:with", "menu:without", "menu:topics")
+                      for b in engine.composer.menu("es", which).buttons)
+    assert "SAT" not in labels and "Banjercito" not in labels
