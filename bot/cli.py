@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|backup]`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the knowledge files and warn about placeholders")
     unanswered = sub.add_parser("unanswered", help="the questions the bot could not match, most frequent first")
     unanswered.add_argument("--limit", type=int, default=20)
+    backup = sub.add_parser("backup", help="copy the database (DATABASE_PATH) to PATH; safe while the bot runs")
+    backup.add_argument("path", help="the backup file to write (its folder is created; an older backup is replaced)")
     return parser
 
 
@@ -45,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(settings, args)
         if command == "unanswered":
             return asyncio.run(unanswered(settings, args.limit))
+        if command == "backup":
+            return backup(settings, args.path)
         if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
             return asyncio.run(chat(settings))
         from .app import serve
@@ -114,4 +118,16 @@ async def unanswered(settings: Settings, limit: int) -> int:
         print("no unanswered questions")
     for row in rows:
         print(f"{row.count:5d}  {row.last_asked[:16]}  {row.text}")
+    return 0
+
+
+def backup(settings: Settings, path: str) -> int:
+    """One line: where the backup went, its size and every table's row count; errors are one line, exit 1."""
+    from .backup import BackupError, backup as make_backup
+    try:
+        result = make_backup(settings.database_path, path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary())
     return 0

@@ -127,7 +127,12 @@ class FakeBotApi:
         params: JSONDict = {}
         result: Any = None
         try:
-            raw, files = await _read_body(request)
+            try:
+                raw, files = await _read_body(request)
+            except ConnectionResetError:
+                # The client went away before its request arrived whole (a bot killed with SIGKILL, a long poll
+                # closed at shutdown): no call was made, so nothing is recorded as one Telegram would refuse.
+                return web.Response(status=499)
             params = {k: guess_json(v) for k, v in raw.items()}
             if request.match_info["token"] != self._token:
                 raise ApiError(401, "Unauthorized", kind="auth")
