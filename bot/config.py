@@ -48,7 +48,7 @@ class WhatsAppSettings:
             raise ConfigError("WHATSAPP_PHONE_NUMBER_ID must be the numeric phone number id from Meta's app dashboard")
         base = (get("WHATSAPP_API_BASE_URL") or DEFAULT_GRAPH_URL).rstrip("/")
         if not base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL")
+            raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL (plain http only for 127.0.0.1 or localhost)")
         return cls(get("WHATSAPP_ACCESS_TOKEN"), get("WHATSAPP_PHONE_NUMBER_ID"), get("WHATSAPP_APP_SECRET"),
                    get("WHATSAPP_VERIFY_TOKEN"), base, get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
                    get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply")
