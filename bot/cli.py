@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer TEXT, or each line of standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("--lang", choices=("es", "en"), help="answer in this language instead of the detected one")
+    ask.add_argument("--full", action="store_true",
+                     help="every section of the entry at once (default: what a phone user sees first)")
     ask.add_argument("text", nargs="*", help="the question (default: read lines from standard input)")
     sub.add_parser("check", help="validate the knowledge files and warn about placeholders")
     unanswered = sub.add_parser("unanswered", help="the questions the bot could not match, most frequent first")
@@ -85,11 +87,11 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = Engine.from_directory(settings.knowledge_dir)
     questions = [" ".join(args.text)] if args.text else (line.rstrip("\r\n") for line in sys.stdin)
     for question in questions:
-        answer = engine.answer(question, language=args.lang)
+        answer = engine.answer(question, language=args.lang, full=args.full, numbered=True)
         if args.json:
             print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
         else:
-            print(to_plain(answer.reply), end="\n\n", flush=True)
+            print(to_plain(answer.reply, numbered_buttons=True), end="\n\n", flush=True)
     return 0
 
 

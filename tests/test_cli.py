@@ -84,3 +84,10 @@ def test_a_bare_language_command_in_the_terminal_offers_both_languages(tmp_path)
                             capture_output=True, env=env, cwd=ROOT, timeout=60)
     assert "1) 🇲🇽 Español" in result.stdout and "2) 🇺🇸 English" in result.stdout
     assert "I'll answer in English" in result.stdout
+
+
+def test_ask_shows_the_phone_view_and_full_shows_everything():
+    short = run_bot("ask", "perdí mi tarjeta de residente")
+    full = run_bot("ask", "--full", "perdí mi tarjeta de residente")
+    assert "1) 📄 Requisitos" in short.stdout and "▸ Qué preparar" not in short.stdout
+    assert "▸ Qué preparar" in full.stdout and "▸ Fuentes" in full.stdout

@@ -54,17 +54,17 @@ class TerminalChat:
         elif command in LANGUAGE:
             reply = await self._language(argument.strip().lower())
         elif command in MENU:
-            reply = await self.assistant.act(VISITOR, "menu", full=True)
+            reply = await self.assistant.act(VISITOR, "menu", full=False)
         elif command in CONTACT:
-            reply = await self.assistant.act(VISITOR, "contact", full=True)
+            reply = await self.assistant.act(VISITOR, "contact", full=False)
         elif text.isdigit() and len(text) <= 2:
-            reply = await self.assistant.choose(VISITOR, int(text), full=True)
+            reply = await self.assistant.choose(VISITOR, int(text), full=False)
             if reply is None:
                 lang = await self.assistant.language_of(VISITOR)
                 self.say(self.assistant.engine.texts(lang, "chat.choice_unknown", number=text))
                 return True
         else:
-            reply = (await self.assistant.ask(VISITOR, line, full=True, numbered=True)).reply
+            reply = (await self.assistant.ask(VISITOR, line, full=False, numbered=True)).reply
         if reply is not None:
             self.say(to_plain(reply, numbered_buttons=True))
         return True
