@@ -71,7 +71,7 @@ async def main() -> None:
             async with aiohttp.ClientSession() as session:
                 for _ in range(100):  # wait for the server
                     try:
-                        async with session.get(url) as response:
+                        async with session.get(url):
                             break
                     except aiohttp.ClientError:
                         await asyncio.sleep(0.1)

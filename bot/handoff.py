@@ -106,7 +106,7 @@ class Handoff:
     # ------------------------------------------------------------------ the user asks for a person
     async def request(self, user: User) -> Reply:
         """Hand the chat to a person: open (or reuse) the staff place, tell the user when to expect a reply."""
-        desk = self._desk()
+        self._desk()  # raises NoStaffDesk without STAFF_CHAT_ID: the caller gives the firm's contact instead
         if self.has_person(user.id):
             return self.engine.composer.simple(user.language, "handoff.already")
         await self.handoffs.request(user.id)

@@ -65,7 +65,7 @@ async def test_a_sender_who_left_the_staff_chat_can_neither_relay_take_nor_relea
     server.push_update(in_topic(thread, GONE, "/liberar"))
     server.push_update(in_topic(thread, GONE, "/takeover"))
     card = [c for c in server.calls_to("sendMessage", chat_id=STAFF_CHAT) if "ho:release" in str(c.params)][0]
-    server.push_update(updates.callback(GONE, card.result, f"ho:release:1"))
+    server.push_update(updates.callback(GONE, card.result, "ho:release:1"))
     await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "solo el equipo"
                           in c.params["text"], count=3)
     await server.wait_for("answerCallbackQuery", lambda c: "solo el equipo" in c.params.get("text", ""))
