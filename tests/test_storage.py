@@ -93,3 +93,12 @@ async def test_a_chosen_language_is_a_default_not_a_lock(storage, engine):
     assert answer.language == "en"
     assert (await assistant.ask(ben, "ok 2027?", full=False)).language == "es"  # short: the choice holds
     assert (await assistant.user(ben)).language == "es" and (await assistant.user(ben)).language_chosen
+
+
+async def test_short_follow_ups_refer_to_the_procedure_under_discussion(storage, engine):
+    from bot.assistant import Assistant, Visitor
+    assistant = Assistant(engine, storage.users)
+    ana = Visitor("terminal", "ana")
+    assert (await assistant.ask(ana, "I need to renew my temporary resident card", full=False)).intent == "renovacion"
+    for follow_up in ("what docs", "q documentos", "cuanto tarda", "how much"):
+        assert (await assistant.ask(ana, follow_up, full=False)).intent == "renovacion", follow_up
