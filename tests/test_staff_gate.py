@@ -126,3 +126,22 @@ async def test_429_and_5xx_in_the_staff_chat_and_relays_lose_nothing(server, bot
     server.push_update(in_topic(thread, LUPITA, "/liberar"))
     await server.wait_for("sendMessage", lambda c: c.chat_id == BEN["id"] and c.result is not None
                           and "assistant" in c.params["text"].lower(), timeout=10)
+
+
+async def test_staff_see_unanswered_questions_and_a_stats_chart(server, bot):
+    server.push_update(updates.private_text(BEN, "tacos al pastor <b>"))
+    server.push_update(updates.private_text(BEN, "renovar mi residencia temporal"))
+    await reply_to(server, BEN["id"], count=2)
+    server.push_update(in_topic(None, BEN, "/unanswered"))
+    refusal = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "only the firm's staff"
+                                    in c.params["text"])  # Ben is not staff (answered in his own language)
+    assert "tacos" not in refusal.params["text"]
+    server.push_update(in_topic(None, LUPITA, "/unanswered"))
+    listing = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "no pudo responder"
+                                    in c.params["text"])
+    assert "tacos al pastor &lt;b&gt;" in listing.params["text"] and "renovar" not in listing.params["text"]
+    server.push_update(in_topic(None, LUPITA, "/stats"))
+    chart = await server.wait_for("sendPhoto", lambda c: c.chat_id == STAFF_CHAT and c.result, timeout=20)
+    assert "2 preguntas, 1 respondidas, 1 sin respuesta" in chart.params["caption"]
+    assert "telegram 2" in chart.params["caption"]
+    assert chart.files and next(iter(chart.files.values())).data.startswith(b"\x89PNG")

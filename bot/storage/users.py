@@ -266,6 +266,15 @@ class UserRepository:
         ranked.sort(key=lambda g: g[1], reverse=True)
         return [UnansweredQuestion(text, count, last) for text, count, last in ranked[:limit]]
 
+    async def question_counts(self, since_date: str) -> list[tuple[str, str, str | None, bool, int]]:
+        """(day, channel, entry id, unanswered, questions) since a date, for /stats."""
+        rows = await self.db.fetchall(
+            """SELECT substr(q.created_at, 1, 10) AS day, u.channel AS channel, q.entry_id AS entry_id,
+                      q.unanswered AS unanswered, count(*) AS n
+               FROM questions q JOIN users u ON u.id = q.user_id WHERE q.created_at >= ?
+               GROUP BY day, channel, entry_id, unanswered ORDER BY day""", (since_date,))
+        return [(r["day"], r["channel"], r["entry_id"], bool(r["unanswered"]), r["n"]) for r in rows]
+
     async def delete_questions_before(self, cutoff_iso: str) -> int:
         """Retention: question texts older than the cutoff are deleted; returns how many."""
         async with self.db.transaction() as db:

@@ -6,9 +6,11 @@ takeovers and notes. They run before the user handlers (groups -3 and -1) and st
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 
-from telegram import Message, Update
+from telegram import InputFile, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
@@ -21,7 +23,9 @@ from ...languages import STAFF_LANGUAGE, hinted_language
 from ...outbox import Purpose, Undeliverable
 from ...ports import StaffMember
 from ...replies import Block, Reply, Style
+from ...stats import chart_png, collect
 from .context import ack, relay_item, services
+from .render import escape
 from .staff_gate import Membership
 
 log = logging.getLogger(__name__)
@@ -134,6 +138,46 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                   audience=job.audience or "-", sent=counts.sent, total=counts.total, failed=counts.failed,
                   blocked=counts.blocked, when=when)
         await _say(update, context, line, controls(job.id, job.status, svc.assistant.engine.texts, _lang(update)))
+    raise ApplicationHandlerStop
+
+
+async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unanswered: what users asked that the bot could not answer, most frequent first (for the catalogue)."""
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    rows = await services(context).storage.users.unanswered(limit=15)
+    if not rows:
+        await _say(update, context, _t(context, update, "staff.unanswered_none"))
+        raise ApplicationHandlerStop
+    lines = [_t(context, update, "staff.unanswered_title")]
+    lines += [_t(context, update, "staff.unanswered_line", count=r.count, text=r.text[:200],
+                 when=mexico_time(r.last_asked)) for r in rows]
+    await _say(update, context, "\n".join(lines))
+    raise ApplicationHandlerStop
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: a chart of the last two weeks (drawn in a thread) with the figures in the caption."""
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None
+    engine = svc.assistant.engine
+    stats = await collect(svc.storage.users, dt.datetime.now(dt.timezone.utc).date())
+    lang = _lang(update)
+    names = {e.id: e.name.get(lang) for e in engine.catalogue.entries.values()}
+    png = await asyncio.to_thread(chart_png, stats, names)
+    channels = ", ".join(f"{c} {sum(v)}" for c, v in sorted(stats.per_day.items())) or "-"
+    top = ", ".join(f"{names.get(e, e)} ({n})" for e, n in stats.top[:3]) or "-"
+    caption = _t(context, update, "stats.caption", days=len(stats.days), total=stats.total, answered=stats.answered,
+                 unanswered=stats.unanswered, channels=channels, top=top)
+    extra = {"message_thread_id": message.message_thread_id} if message.is_topic_message else {}
+    try:
+        await svc.channel.call(Purpose.STAFF, message.chat_id, svc.channel.bot.send_photo, chat_id=message.chat_id,
+                               photo=InputFile(png, filename="stats.png"), caption=escape(caption)[:1024], **extra)
+    except Undeliverable:
+        pass
     raise ApplicationHandlerStop
 
 
@@ -261,6 +305,8 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     group = COMMANDS_GROUP
     application.add_handler(CommandHandler("broadcast", broadcast_command), group=group)
     application.add_handler(CommandHandler("broadcasts", broadcasts_command), group=group)
+    application.add_handler(CommandHandler(["unanswered", "sin_respuesta"], unanswered_command), group=group)
+    application.add_handler(CommandHandler(["stats", "estadisticas"], stats_command), group=group)
     application.add_handler(CommandHandler(["release", "liberar"], release_command), group=group)
     application.add_handler(CommandHandler("takeover", takeover_command), group=group)
     application.add_handler(CommandHandler(["note", "nota"], note_command), group=group)
