@@ -277,6 +277,9 @@ class Handoff:
                 copy = await channel.relay(user.external_id, item)
             except Undeliverable as exc:
                 await self.desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
+            except Exception as exc:  # noqa: BLE001 - one kept reply must not block the user's messages
+                log.exception("a kept reply for user %s could not be delivered", user.id)
+                await self.desk.answer(item, self._t("staff.copy_failed", reason=type(exc).__name__))
             else:
                 delivered += 1
                 await self.handoffs.link(user_id=user.id, user_channel=user.channel, user_chat_id=copy.chat,

@@ -47,6 +47,7 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str | None] = ()) -> No
     root.setLevel(getattr(logging, level))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise, not news
     logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines quote every SQL parameter: user text
+    logging.getLogger("telegram").setLevel(max(logging.INFO, getattr(logging, level)))  # DEBUG quotes messages
     # AIORateLimiter runs with max_retries=0 (the outbox retries) and logs every RetryAfter it passes on as an
     # error with a traceback; the outbox logs the same event once, as a warning.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

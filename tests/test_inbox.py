@@ -181,3 +181,23 @@ async def test_question_texts_are_deleted_after_the_retention_period(server, tmp
         assert deleted == 1
         user = await bot.storage.users.find_user(channel="telegram", external_id=str(ANA["id"]))
         assert await bot.storage.users.recent_questions(user_id=user.id) == []
+
+
+async def test_an_update_stored_after_a_deleted_one_is_still_handled(storage):
+    """Ids are never reused (AUTOINCREMENT): the newest row deleted by /forget must not hide the next update."""
+    inbox = Inbox(storage.inbox)
+    handled: list[str] = []
+
+    async def handle(item) -> None:
+        handled.append(item.update_key)
+        if item.update_key == "2":  # the forget update deletes its own row
+            await storage.db._db.execute("DELETE FROM inbox WHERE update_key = '2'")
+
+    inbox.handle("test", handle)
+    await inbox.start()
+    await inbox.receive([arrival(1, "a"), arrival(2, "b")])
+    await inbox.drain()
+    await inbox.receive([arrival(3, "c")])
+    await inbox.drain()
+    await inbox.stop()
+    assert handled == ["1", "2", "3"]

@@ -232,3 +232,25 @@ async def test_a_staff_edit_is_not_mirrored_and_the_topic_says_so(graph, telegra
                                    in c.params["text"])
     assert note.params["message_thread_id"] == thread
     assert not [m for m in graph.messages_to(ana) if "martes" in str(m.body)]
+
+
+async def test_forget_is_confirmed_and_a_user_who_gains_a_business_scoped_id_stays_one_person(graph, bot):
+    phone_only = graph.user(wa_id="5213312345699", name="Pepe")
+    await graph.send_text(phone_only, "canje")
+    await replies(graph, phone_only)
+    await bot.inbox.drain()
+    both = graph.user(wa_id="5213312345698", name="Pepa", user_id="MX.1502576394650001")
+    await bot.storage.users.get_or_create_user(channel="whatsapp", external_id="5213312345698", language="es")
+    await graph.send_text(both, "renovación")
+    await replies(graph, both)
+    rows = await bot.storage.db.fetchall("SELECT external_id, phone FROM users WHERE phone = '5213312345698'")
+    assert [(r["external_id"], r["phone"]) for r in rows] == [("MX.1502576394650001", "5213312345698")]
+    await graph.send_text(phone_only, "olvidar")
+    confirm = await graph.wait_for("interactive", lambda c: c.recipient == phone_only.key and
+                                   "forget:yes" in str(c.body))
+    assert confirm
+    await graph.send_button_reply(phone_only, "forget:yes")
+    await graph.wait_for("text", lambda c: c.recipient == phone_only.key and c.result and
+                         "borr" in c.body["text"]["body"].lower())
+    await bot.inbox.drain()
+    assert await bot.storage.users.find_user(channel="whatsapp", external_id=phone_only.key) is None

@@ -105,11 +105,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction; BEGIN IMMEDIATE so WAL readers never force a retry mid-way."""
         async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+            if self._db.in_transaction:  # a BEGIN cancelled mid-way earlier still ran: undo it first
+                await self._db.execute("ROLLBACK")
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
                 raise
             else:
                 await self._db.execute("COMMIT")

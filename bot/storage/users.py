@@ -154,6 +154,9 @@ class UserRepository:
                 return False
             cursor = await db.execute("UPDATE users SET external_id = ?, phone = coalesce(?, phone) "
                                       "WHERE channel = ? AND external_id = ?", (new, phone, channel, old))
+            await db.execute("UPDATE broadcast_recipients SET chat_id = ? WHERE channel = ? AND chat_id = ? "
+                             "AND status IN ('pending', 'sending')", (new, channel, old))
+            await db.execute("UPDATE inbox SET user_key = ? WHERE channel = ? AND user_key = ?", (new, channel, old))
             return cursor.rowcount > 0
 
     async def mark_unreachable(self, *, user_id: int) -> None:
@@ -166,12 +169,13 @@ class UserRepository:
         """Delete every row that names the user: the user (cascading to state, questions, subscriptions,
         conversations, relayed message pairs and broadcast recipients) and their stored updates."""
         async with self.db.transaction() as db:
-            async with db.execute("SELECT channel, external_id FROM users WHERE id = ?", (user_id,)) as cursor:
+            async with db.execute("SELECT channel, external_id, phone FROM users WHERE id = ?", (user_id,)) as cursor:
                 row = await cursor.fetchone()
             if row is None:
                 return
-            await db.execute("DELETE FROM inbox WHERE channel = ? AND (user_key = ? OR chat_key = ?)",
-                             (row["channel"], row["external_id"], row["external_id"]))
+            for key in {row["external_id"], row["phone"]} - {None}:
+                await db.execute("DELETE FROM inbox WHERE channel = ? AND (user_key = ? OR chat_key = ?)",
+                                 (row["channel"], key, key))
             await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
     async def count_users(self) -> int:

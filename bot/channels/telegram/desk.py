@@ -106,7 +106,8 @@ class TelegramStaffDesk:
     async def fetch(self, file_ref: str) -> bytes:
         """A file staff sent (for a channel that needs the bytes, never the Telegram file URL with the token)."""
         file = await self.channel.call(Purpose.LOOKUP, None, self.bot.get_file, file_id=file_ref)
-        return bytes(await file.download_as_bytearray())
+        data = await self.channel.outbox.deliver(Purpose.LOOKUP, CHANNEL, None, file.download_as_bytearray)
+        return bytes(data or b"")
 
     async def edit_copy(self, message: str, item: RelayItem) -> bool:
         return await edit_copy(self.channel, Purpose.RELAY_TO_STAFF, self.chat, message, item)

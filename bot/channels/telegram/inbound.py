@@ -14,12 +14,13 @@ import warnings
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from ...inbox import Inbox
 from ...storage import Arrival
 from .channel import CHANNEL
+from .classify import seconds
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30
@@ -40,7 +41,8 @@ def _id(value: object) -> str | None:
 def arrival(raw: dict) -> Arrival:
     """The inbox row for one raw update: its key, and the chat and sender read from the JSON alone."""
     payload = next((v for k, v in raw.items() if k != "update_id" and isinstance(v, dict)), {})
-    chat = _id(payload.get("chat")) or _id((payload.get("message") or {}).get("chat"))
+    inner = payload.get("message")
+    chat = _id(payload.get("chat")) or _id(inner.get("chat") if isinstance(inner, dict) else None)
     sender = _id(payload.get("from")) or _id(payload.get("user"))
     return Arrival(CHANNEL, str(raw.get("update_id")), chat or sender, sender, raw)
 
@@ -82,10 +84,18 @@ class Poller:
                 log.warning("another client is polling with this bot token (409); retrying in 5 s")
                 await asyncio.sleep(5)
                 continue
-            except (TimedOut, NetworkError) as exc:
+            except RetryAfter as exc:
+                wait = seconds(exc.retry_after)
+                log.warning("getUpdates is rate limited; waiting %.0f s", wait)
+                await asyncio.sleep(wait)
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - timeouts, 5xx, a garbled answer: the loop must go on
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.warning("getUpdates failed (%s); retry %d in %.1f s", exc, failures, delay)
+                log.warning("getUpdates failed (%s); retry %d in %.1f s", type(exc).__name__ if not isinstance(
+                    exc, (TimedOut, NetworkError)) else exc, failures, delay)
                 await asyncio.sleep(delay)
                 continue
             failures = 0

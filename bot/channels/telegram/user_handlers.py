@@ -228,10 +228,11 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     svc = services(context)
     user = await svc.storage.users.find_user(channel=CHANNEL, external_id=str(change.chat.id))
     if user is not None:
-        blocked = change.new_chat_member.status == ChatMember.BANNED
-        await svc.storage.users.set_active(user_id=user.id, active=not blocked)
-        if blocked:
+        if change.new_chat_member.status == ChatMember.BANNED:  # the same handling as a 403 from the outbox
+            await svc.storage.users.mark_unreachable(user_id=user.id)
             await svc.handoff.user_blocked(user)
+        else:
+            await svc.storage.users.set_active(user_id=user.id, active=True)
 
 
 def register(application: Application) -> None:

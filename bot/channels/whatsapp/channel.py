@@ -81,14 +81,17 @@ class WhatsAppUserChannel:
         closes = window_closes(user)
         return closes is not None and self.clock() < closes
 
-    async def _post(self, purpose: Purpose, user: User, message: dict) -> MessageRef:
-        to = user.phone
-        recipient = None if to else user.external_id   # known only by the business-scoped id
-        wamid = await self.outbox.deliver(purpose, CHANNEL, user.external_id,
+    async def _post(self, purpose: Purpose, user: User | str, message: dict) -> MessageRef:
+        """Send to a stored user, or (a plain id) to someone whose data was just deleted at their request."""
+        key = user.external_id if isinstance(user, User) else user
+        to = user.phone if isinstance(user, User) else (key if key.isdigit() else None)
+        recipient = None if to else key   # known only by the business-scoped id
+        wamid = await self.outbox.deliver(purpose, CHANNEL, key,
                                           lambda: self.client.send(to=to, recipient=recipient, message=message))
         assert wamid is not None
-        await self.deliveries.accepted(channel=CHANNEL, message_id=wamid, user_id=user.id)
-        return MessageRef(CHANNEL, user.external_id, wamid)
+        if isinstance(user, User):  # nothing is recorded about a user who asked to be forgotten
+            await self.deliveries.accepted(channel=CHANNEL, message_id=wamid, user_id=user.id)
+        return MessageRef(CHANNEL, key, wamid)
 
     async def _in_window(self, chat: str) -> User:
         user = await self._user(chat)
@@ -99,8 +102,11 @@ class WhatsAppUserChannel:
     # ------------------------------------------------------------------ the UserChannel protocol
     async def send(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER) -> list[MessageRef]:
         """A reply in as few messages as reads well: text, then reply buttons or a list (numbered past 10)."""
-        user = await self._in_window(chat)
-        return [await self._post(purpose, user, message) for message in render(reply, overflow="numbered")]
+        known = await self.users.find_user(channel=CHANNEL, external_id=chat)
+        if known is None and purpose is not Purpose.ANSWER:
+            raise Undeliverable(Outcome.REJECTED, "unknown WhatsApp user")
+        target: User | str = await self._in_window(chat) if known is not None else chat  # just forgotten: answer
+        return [await self._post(purpose, target, message) for message in render(reply, overflow="numbered")]
 
     async def replace(self, ref: MessageRef, reply: Reply) -> bool:
         return False  # WhatsApp cannot edit a sent message: the caller sends a new one
@@ -139,7 +145,7 @@ class WhatsAppUserChannel:
             body["filename"] = item.file_name or "document"
         return await self._post(Purpose.RELAY_TO_USER, user, {"type": kind, kind: body})
 
-    async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
+    async def _broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
         """Inside the window a normal message; outside it the approved update template with the text on one line."""
         user = await self._user(chat)
         if self.window_open(user):
@@ -151,6 +157,15 @@ class WhatsAppUserChannel:
                 return await self.relay(chat, item)
             return await self._post(Purpose.BROADCAST, user, {"type": "text", "text": {"body": text[:4096]}})
         return await self._post(Purpose.BROADCAST, user, self.update_template(broadcast, language))
+
+    async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
+        """_broadcast(), falling back to the template when WhatsApp says the window closed after all."""
+        try:
+            return await self._broadcast(chat, broadcast, language)
+        except Undeliverable as exc:
+            if exc.outcome is not Outcome.OUTSIDE_WINDOW:
+                raise
+            return await self._post(Purpose.BROADCAST, await self._user(chat), self.update_template(broadcast, language))
 
     # ------------------------------------------------------------------ templates
     def update_parameter(self, broadcast: Broadcast, language: str) -> str:

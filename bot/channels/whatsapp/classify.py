@@ -10,7 +10,7 @@ from .client import GraphError
 OUTSIDE_WINDOW = 131047          # more than 24 hours since the user's last message: only templates
 PAIR_RATE = 131056               # too many messages to one user in a short time
 THROUGHPUT = (130429, 80007, 4)  # the number's (or app's) throughput
-UNREACHABLE = (131026, 131021)   # not on WhatsApp / cannot receive; blocked
+UNREACHABLE = (131026,)          # not on WhatsApp, cannot receive, or blocked the business
 PAIR_WAIT = 6.0                  # about one message per 6 s to one user is what Meta tolerates
 
 

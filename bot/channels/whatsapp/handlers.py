@@ -60,6 +60,12 @@ class WhatsAppHandlers:
         visitor = Visitor(CHANNEL, key, None, message.sender.name, message.sender.username)
         users = self.storage.users
         new_user = await users.find_user(channel=CHANNEL, external_id=key) is None
+        wa_id = message.sender.wa_id
+        if new_user and wa_id and wa_id != key and await users.find_user(channel=CHANNEL, external_id=wa_id):
+            # known by phone until now; Meta now also gives the business-scoped id: one person, one history
+            await users.rekey(channel=CHANNEL, old=wa_id, new=key, phone=wa_id)
+            await self.handoff.reload()
+            new_user = False
         user = await self.assistant.user(visitor)
         await users.saw_message(user_id=user.id, at_iso=iso(message.timestamp), phone=message.sender.wa_id)
         user = await users.get_user(user.id) or user

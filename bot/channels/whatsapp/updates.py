@@ -173,7 +173,8 @@ def _parse_change(change: Mapping[str, Any], batch: Batch) -> None:
         return
     metadata = value.get("metadata") if isinstance(value.get("metadata"), Mapping) else {}
     phone_number_id = _str(metadata.get("phone_number_id"))
-    contacts = [c for c in value.get("contacts") or [] if isinstance(c, Mapping)]
+    raw_contacts = value.get("contacts")
+    contacts = [c for c in raw_contacts if isinstance(c, Mapping)] if isinstance(raw_contacts, list) else []
     for raw in _dicts(value.get("messages"), batch, "message"):
         message = _parse_message(raw, contacts, phone_number_id)
         if isinstance(message, Problem):
@@ -186,7 +187,8 @@ def _parse_change(change: Mapping[str, Any], batch: Batch) -> None:
             batch.problems.append(status)
         else:
             batch.statuses.append(status)
-    for raw in value.get("errors") or []:  # account-level errors (no message to attach them to)
+    errors = value.get("errors")
+    for raw in errors if isinstance(errors, list) else []:  # account-level errors (no message to attach them to)
         batch.problems.append(Problem("webhook error", raw))
 
 
@@ -334,6 +336,6 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     return None

@@ -30,22 +30,30 @@ def _mini(body: dict, entry: dict, value: dict, key: str, item: dict) -> dict:
         {"field": "messages", "value": part}]}]}
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def arrivals(body: dict) -> list[Arrival]:
-    """One inbox row per message and per status of a webhook body."""
+    """One inbox row per message and per status of a webhook body; malformed parts are skipped, never raised."""
     found: list[Arrival] = []
-    for entry in body.get("entry") or []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+    for entry in _list(body.get("entry")):
+        for change in _list(entry.get("changes")) if isinstance(entry, dict) else []:
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict):
                 continue
-            for message in value.get("messages") or []:
+            for message in _list(value.get("messages")):
                 if not isinstance(message, dict) or not message.get("id"):
                     continue
                 mini = _mini(body, entry, value, "messages", message)
-                parsed = parse_webhook(mini).messages
+                try:
+                    parsed = parse_webhook(mini).messages
+                except Exception:  # noqa: BLE001 - stored anyway: the handler marks it failed, once
+                    parsed = []
                 who = parsed[0].sender.key if parsed else message.get("from_user_id") or message.get("from")
+                who = str(who) if who is not None else None
                 found.append(Arrival(CHANNEL, str(message["id"]), who, who, mini))
-            for status in value.get("statuses") or []:
+            for status in _list(value.get("statuses")):
                 if not isinstance(status, dict) or not status.get("id"):
                     continue
                 who = status.get("recipient_user_id") or status.get("recipient_id")
