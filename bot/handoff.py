@@ -262,6 +262,20 @@ class Handoff:
                 return
         await desk.answer(item, self._t("staff.pending_reply"))
 
+    async def relay_expired(self, user: User, staff_chat_id: str, staff_message_id: str) -> None:
+        """A relayed reply was refused later (its window had closed): the reply template, and the topic told."""
+        channel = self.channels.get(user.channel)
+        notify = getattr(channel, "reply_waiting", None)
+        if notify is not None:
+            try:
+                await notify(user.external_id, user.language)
+            except Undeliverable:
+                pass  # logged by the outbox
+        if self.desk is not None:
+            conv = await self.handoffs.get(user.id)
+            item = RelayItem(MessageRef("telegram", staff_chat_id, staff_message_id), thread=conv.topic_id)
+            await self.desk.answer(item, self._t("staff.window_late"))
+
     async def deliver_pending(self, user: User) -> int:
         """The user wrote again (their window is open): deliver the replies kept for them, in order."""
         pending = await self.handoffs.pending_for(user.id)

@@ -254,3 +254,19 @@ async def test_forget_is_confirmed_and_a_user_who_gains_a_business_scoped_id_sta
                          "borr" in c.body["text"]["body"].lower())
     await bot.inbox.drain()
     assert await bot.storage.users.find_user(channel="whatsapp", external_id=phone_only.key) is None
+
+
+async def test_a_staff_reply_refused_later_with_131047_sends_the_template_and_tells_the_topic(graph, telegram, bot):
+    ana = graph.user(wa_id="5213312345660", name="Ana")
+    await graph.send_text(ana, "asesor")
+    await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "pidió hablar" in c.params["text"])
+    thread = [t for t in telegram.topics(STAFF_CHAT) if not t.deleted][-1].message_thread_id
+    telegram.push_update(updates.topic_text(STAFF_CHAT, thread, LUPITA, "Te escribo mañana", title="F"))
+    sent = await graph.wait_for("text", lambda c: c.recipient == ana.key and c.result
+                                and c.body["text"]["body"] == "Te escribo mañana")
+    await bot.inbox.drain()
+    await graph.send_status(sent.result["messages"][0]["id"], "failed", errors=[131047])
+    await graph.wait_for("template", lambda c: c.recipient == ana.key and c.result)
+    told = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "rechazó después"
+                                   in c.params["text"])
+    assert told.params["message_thread_id"] == thread

@@ -15,7 +15,7 @@ from ...ports import MessageRef, RelayItem
 from ...replies import Reply
 from ...storage import InboxItem, Storage, User
 from .channel import CHANNEL, WhatsAppUserChannel
-from .classify import UNREACHABLE
+from .classify import OUTSIDE_WINDOW, UNREACHABLE
 from .client import GraphError
 from .updates import Inbound, Kind, parse_webhook
 
@@ -47,6 +47,8 @@ class WhatsAppHandlers:
                 user_id = await self.storage.deliveries.user_of(CHANNEL, status.wamid)
                 if user_id is not None:
                     await self.storage.users.mark_unreachable(user_id=user_id)
+            if status.status == "failed" and error is not None and error.code == OUTSIDE_WINDOW:
+                await self._late_window_failure(status.wamid)
         for message in batch.messages:
             await self._message(message)
 
@@ -91,6 +93,16 @@ class WhatsAppHandlers:
                 return  # logged by the outbox
             if len(reply.buttons) > 3:  # a list or numbered text: a number or a row answers it
                 await self.storage.users.save_choices(user_id=user.id, pending_choices=[b.action for b in reply.buttons])
+
+    async def _late_window_failure(self, wamid: str) -> None:
+        """Meta accepted a staff reply, then reported 131047: the user gets the reply template, the topic is told."""
+        user_id = await self.storage.deliveries.user_of(CHANNEL, wamid)
+        user = await self.storage.users.get_user(user_id) if user_id is not None else None
+        if user is None:
+            return
+        link = await self.storage.handoff.by_user_message(CHANNEL, user.external_id, wamid)
+        if link is not None and link.direction == "out":
+            await self.handoff.relay_expired(user, link.staff_chat_id, link.staff_message_id)
 
     async def _relay_item(self, message: Inbound) -> RelayItem:
         """What the staff get: the text, the tapped choice, or the file, downloaded now (media ids expire)."""
