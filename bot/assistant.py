@@ -70,7 +70,8 @@ class Assistant:
         await self.users.record_exchange(Exchange(
             user_id=user.id, language=learnt,
             display_name=visitor.display_name, username=visitor.username,
-            last_entry_id=answer.intent or state.last_entry_id,
+            # the thread is the procedure under discussion: a topic answer (offices, appointments) does not end it
+            last_entry_id=answer.intent if answer.kind == "procedure" else state.last_entry_id,
             pending_choices=tuple(b.action for b in answer.reply.buttons), text=text if isinstance(text, str) else "",
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))

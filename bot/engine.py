@@ -121,6 +121,12 @@ class Engine:
         if match.kind is MatchKind.NONE and lead and last_entry in self.catalogue.entries:
             entry = self.catalogue.get(last_entry)
             return self._entry_answer(text, lang, entry, match, self.composer.section(entry, lead, lang))
+        if (match.kind is MatchKind.NONE and last_entry in self.catalogue.entries and "oficinas" in self.catalogue.entries
+                and self._only_a_place(text)):  # "and in Chapala?": that office, for the procedure under discussion
+            entry, offices = self.catalogue.get(last_entry), self.catalogue.get("oficinas")
+            reply = self.composer.entry(offices, lang, full=full)
+            about = Block(Style.SUBTITLE, (self.texts(lang, "followup.which_entry", name=entry.name.get(lang)),))
+            return self._entry_answer(text, lang, offices, match, Reply((about, *reply.blocks), reply.buttons, lang))
         if match.kind is MatchKind.NONE and lead:  # "how much is it?" with nothing before: ask which procedure
             return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence, self.composer.simple(
                 lang, "followup.which_procedure", buttons=self.composer.menu_buttons(lang)))
@@ -139,6 +145,10 @@ class Engine:
         entry = self.catalogue.get(match.entry_id)
         return self._entry_answer(text, lang, entry, match,
                                   self.composer.entry(entry, lang, full=full, lead=lead))
+
+    def _only_a_place(self, text: str) -> bool:
+        tokens = [t for t in self.matcher.analyzer.tokens(text) if t != "OFFTOPIC"]
+        return bool(tokens) and all(t == "CITY" for t in tokens)
 
     def _entry_answer(self, text: str, lang: str, entry: Entry, match: Match, reply: Reply) -> Answer:
         kind = AnswerKind.PROCEDURE if entry.kind is Kind.PROCEDURE else AnswerKind.TOPIC

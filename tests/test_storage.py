@@ -102,3 +102,14 @@ async def test_short_follow_ups_refer_to_the_procedure_under_discussion(storage,
     assert (await assistant.ask(ana, "I need to renew my temporary resident card", full=False)).intent == "renovacion"
     for follow_up in ("what docs", "q documentos", "cuanto tarda", "how much"):
         assert (await assistant.ask(ana, follow_up, full=False)).intent == "renovacion", follow_up
+
+
+async def test_the_thread_survives_a_topic_answer_and_a_place_names_that_office(storage, engine):
+    from bot.assistant import Assistant, Visitor
+    from bot.render import to_plain
+    assistant = Assistant(engine, storage.users)
+    ana = Visitor("terminal", "ana2")
+    assert (await assistant.ask(ana, "se me vence mi tarjeta de residente temporal", full=False)).intent == "renovacion"
+    chapala = await assistant.ask(ana, "¿y en Chapala?", full=False)
+    assert chapala.intent == "oficinas" and "renovación" in to_plain(chapala.reply).lower()
+    assert (await assistant.ask(ana, "q documentos", full=False)).intent == "renovacion"  # still the renewal
