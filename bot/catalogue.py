@@ -74,6 +74,14 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A short answer to one specific question ("can I renew past four years?"), with the phrasings that ask it."""
+
+    asks: dict[str, tuple[str, ...]]
+    item: Item
+
+
+@dataclass(frozen=True)
 class Fee:
     concept: Text
     amount_mxn: float | None
@@ -102,6 +110,7 @@ class Entry:
     sources: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     file: str = ""
+    answers: tuple[Answer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -327,29 +336,54 @@ def _date(ctx: _Ctx, value: Any, where: str) -> dt.date:
     return dt.date.min
 
 
-def _keywords(ctx: _Ctx, value: Any) -> dict[str, tuple[str, ...]]:
+def _keywords(ctx: _Ctx, value: Any, where: str = "keywords") -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
-        ctx.error("'keywords' must be a mapping with 'es' and 'en' lists")
+        ctx.error(f"'{where}' must be a mapping with 'es' and 'en' lists")
         return {lang: () for lang in LANGUAGES}
     for key in value:
         if key not in LANGUAGES:
-            ctx.error(f"'keywords' has unknown language '{key}' (allowed: es, en)")
+            ctx.error(f"'{where}' has unknown language '{key}' (allowed: es, en)")
     result = {}
     for lang in LANGUAGES:
         words = value.get(lang)
         if not isinstance(words, list) or not words:
-            ctx.error(f"'keywords' is missing the '{lang}' list")
+            ctx.error(f"'{where}' is missing the '{lang}' list")
             result[lang] = ()
             continue
         bad = [w for w in words if not isinstance(w, str) or not w.strip()]
         if bad:
-            ctx.error(f"'keywords.{lang}' holds empty or non-text values: {bad!r}")
+            ctx.error(f"'{where}.{lang}' holds empty or non-text values: {bad!r}")
         result[lang] = tuple(w.strip() for w in words if isinstance(w, str) and w.strip())
     return result
 
 
 ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "summary", "applies_to",
-                "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related")
+                "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
+                "answers")
+ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
+
+
+def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
+    """`answers:` items: `ask` (phrasings per language), the answer in es and en, its source, `uncertain`."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        ctx.error("'answers' must be a list")
+        return ()
+    found = []
+    for i, raw in enumerate(value):
+        here = f"answers[{i}]"
+        if not isinstance(raw, dict):
+            ctx.error(f"'{here}' must be a mapping with 'ask', 'es', 'en' and 'source'")
+            continue
+        _check_keys(ctx, raw, ANSWER_FIELDS, f"'{here}'")
+        asks = _keywords(ctx, raw.get("ask"), f"{here}.ask")
+        if "source" not in raw:
+            ctx.error(f"'{here}.source' is missing: a specific answer must cite where it comes from")
+        item = _items(ctx, [{k: raw[k] for k in ("es", "en", "source", "uncertain") if k in raw}], here)
+        if item:
+            found.append(Answer(asks, item[0]))
+    return tuple(found)
 
 
 def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
@@ -402,7 +436,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         steps=_items(ctx, raw.get("steps"), "steps"),
         known_problems=_items(ctx, raw.get("known_problems"), "known_problems"),
         notes=_items(ctx, raw.get("notes"), "notes"),
-        sources=sources, related=tuple(related), file=file,
+        sources=sources, related=tuple(related), file=file, answers=_answers(ctx, raw.get("answers")),
     )
     return entry
 

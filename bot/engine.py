@@ -9,6 +9,7 @@ from pathlib import Path
 from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
 from .matcher import Document, Match, Matcher, MatchKind
+from .answers import AnswerFinder
 from .referrals import ReferralFinder
 from .replies import Composer, Reply, Section
 from .render import to_plain
@@ -58,12 +59,14 @@ class Answer:
     reply: Reply
     unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
     referral: str | None = None  # another authority handles it: the referral entry's id (kind stays "none")
+    decided_by: str | None = None  # the specific question's phrasing that picked the answer (staff see why)
 
     def as_json(self) -> dict:
         """The stable `python -m bot ask --json` record."""
         return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
                 "candidates": list(self.candidates), "confidence": self.confidence,
-                "appointment": self.appointment, "reply": to_plain(self.reply), "referral": self.referral}
+                "appointment": self.appointment, "reply": to_plain(self.reply), "referral": self.referral,
+                "decided_by": self.decided_by}
 
 
 def documents(catalogue: Catalogue) -> list[Document]:
@@ -84,6 +87,7 @@ class Engine:
         self.composer = Composer(catalogue, self.texts)
         self.small_talk = small_talk_table()
         self.referrals = ReferralFinder(catalogue)
+        self.answers = AnswerFinder(catalogue)
 
     @classmethod
     def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
@@ -114,6 +118,13 @@ class Engine:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))
         match = self.matcher.match(text)
+        if match.kind is not MatchKind.ENTRY and not full:  # "can't I renew one more time?": the exact question
+            specific = self.answers.find(text, last_entry)
+            if specific is not None:
+                chosen = self.catalogue.get(specific.entry_id)
+                return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
+                                                              self.composer.specific(chosen, specific.answer, lang)),
+                                           decided_by=specific.phrase)
         if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
@@ -143,6 +154,12 @@ class Engine:
             return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
                                 self.composer.fallback(lang), unanswered=True)
         entry = self.catalogue.get(match.entry_id)
+        specific = self.answers.find(text, entry.id)
+        if specific is not None and not full:
+            chosen = self.catalogue.get(specific.entry_id)
+            return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
+                                                          self.composer.specific(chosen, specific.answer, lang)),
+                                       decided_by=specific.phrase)
         return self._entry_answer(text, lang, entry, match,
                                   self.composer.entry(entry, lang, full=full, lead=lead))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .actions import Action, Section
+from .catalogue import Answer as CatalogueAnswer
 from .catalogue import Appointment, Catalogue, Entry, Fee, Item, Kind, is_placeholder
 from .texts import Texts
 
@@ -90,6 +91,15 @@ class Composer:
             self._sources(b, entry, lang)
         buttons = () if full else self._entry_buttons(entry, lang, exclude=set(sections))
         return self._finish(b, lang, buttons)
+
+    def specific(self, entry: Entry, answer: CatalogueAnswer, lang: str) -> Reply:
+        """A specific question's short answer first, then the way to the rest of the entry."""
+        b = _Builder()
+        b.add(Style.SUBTITLE, self.t(lang, "followup.which_entry", name=self._name(entry, lang)))
+        b.add(Style.TEXT, self._item_line(b, entry, answer.item, lang))
+        b.add(Style.NOTE, self.t(lang, "specific.more"))
+        return self._finish(b, lang, (Button(self.t(lang, "button.overview"), Action.entry(entry.id)),
+                                      *self._entry_buttons(entry, lang, exclude=set())))
 
     def section(self, entry: Entry, section: Section, lang: str) -> Reply:
         """One part of an entry, for a button press."""

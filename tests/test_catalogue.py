@@ -125,3 +125,22 @@ def test_kinds_are_consistent(catalogue):
         assert (entry.appointment is None) == (entry.kind is not Kind.PROCEDURE), entry.id
         if entry.kind is Kind.REFERRAL:  # who handles it, where to go, what the firm can still do, with a source
             assert entry.summary.es and entry.summary.en and entry.steps and entry.notes and entry.sources, entry.id
+
+
+def test_a_specific_answer_without_a_source_is_refused(knowledge_copy):
+    _edit(knowledge_copy / "procedures" / "renovacion.yaml", "not another renewal.\n    source: https://www.gob.mx/"
+          "tramites/ficha/renovacion-de-documento-migratorio/INM820\n", "not another renewal.\n")
+    assert "entry 'renovacion': 'answers[0].source' is missing" in _problems(knowledge_copy)
+
+
+def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
+    path = knowledge_copy / "procedures" / "renovacion.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("      en:\n        - can I renew one more time after four years")
+    path.write_text(text[:start] + text[text.index("    es: >-\n      No. Como residente"):], encoding="utf-8")
+    assert "entry 'renovacion': 'answers[0].ask' is missing the 'en' list" in _problems(knowledge_copy)
+
+
+def test_referral_needs_a_source(knowledge_copy):
+    _edit(knowledge_copy / "referrals" / "ref_sat.yaml", "sources:\n  - https://www.sat.gob.mx/\n", "")
+    assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in _problems(knowledge_copy)

@@ -10,7 +10,8 @@ import sys
 
 from .conftest import ROOT
 
-FIELDS = {"question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply", "referral"}
+FIELDS = {"question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply", "referral",
+          "decided_by"}
 
 
 def run_bot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
