@@ -18,6 +18,7 @@ from .storage import ConversationState, Exchange, User, UserRepository
 from .text import words
 
 NO_NOTIFY_BUTTON = ("suscripcion", "contacto")
+CHANNELS_WITHOUT_PEOPLE = ("terminal",)  # no staff member can answer there: the contact answer says so
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Assistant:
         """Carry out a button action; None if the action is unknown or stale (the caller says so)."""
         user, state = await self._user_and_state(visitor)
         lang = user.language
-        reply, entry_id = self._reply_for(action, lang, full)
+        reply, entry_id = self._reply_for(action, lang, full, in_chat=visitor.channel not in CHANNELS_WITHOUT_PEOPLE)
         if reply is None:
             parsed = parse(action)
             if parsed is not None and parsed.kind is Kind.LANGUAGE:
@@ -120,7 +121,8 @@ class Assistant:
                                     pending_choices=[b.action for b in reply.buttons])
         return reply
 
-    def _reply_for(self, action: str, lang: str, full: bool) -> tuple[Reply | None, str | None]:
+    def _reply_for(self, action: str, lang: str, full: bool, *, in_chat: bool = True
+                   ) -> tuple[Reply | None, str | None]:
         entries = self.engine.catalogue.entries
         composer = self.engine.composer
         parsed = parse(action)
@@ -132,7 +134,7 @@ class Assistant:
             section = Section(parsed.extra)
             return composer.section(entries[parsed.value], section, lang), parsed.value
         if parsed.kind is Kind.CONTACT:
-            return composer.contact(lang), None
+            return composer.contact(lang, in_chat=in_chat), None
         if parsed.kind is Kind.MENU:
             return composer.menu(lang, action) if parsed.value else composer.menu(lang), None
         return None, None

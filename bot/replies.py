@@ -227,7 +227,7 @@ class Composer:
         return (Button(self.t(lang, "button.contact"), Action.CONTACT),)
 
     # ------------------------------------------------------------------ the firm
-    def _contact(self, b: _Builder, lang: str, *, heading: bool) -> None:
+    def _contact(self, b: _Builder, lang: str, *, heading: bool, in_chat: bool = True) -> None:
         firm = self.catalogue.firm
         if heading:
             b.add(Style.HEADING, self.t(lang, "section.contact"))
@@ -243,12 +243,16 @@ class Composer:
             details.append(self.t(lang, "contact.hours", days=self.t.weekdays(lang, hours.days),
                                   open=hours.open.strftime("%H:%M"), close=hours.close.strftime("%H:%M")))
         b.add(Style.BULLETS, *details)
-        b.add(Style.TEXT, self.t(lang, "contact.in_chat" if hours is not None else "contact.in_chat_asap"))
+        if not in_chat:  # e.g. the terminal: no person reads this chat, say so
+            b.add(Style.TEXT, self.t(lang, "contact.no_chat"))
+        else:
+            b.add(Style.TEXT, self.t(lang, "contact.in_chat" if hours is not None else "contact.in_chat_asap"))
 
-    def contact(self, lang: str) -> Reply:
+    def contact(self, lang: str, *, in_chat: bool = True) -> Reply:
+        """The firm's contact; `in_chat` says whether a person can answer in this very chat."""
         b = _Builder()
         b.add(Style.TITLE, self.t(lang, "section.contact"))
-        self._contact(b, lang, heading=False)
+        self._contact(b, lang, heading=False, in_chat=in_chat)
         b.add(Style.TEXT, self.t(lang, "contact.pitch"))
         return self._finish(b, lang, ())
 

@@ -92,3 +92,10 @@ def test_ask_shows_the_phone_view_and_full_shows_everything():
     full = run_bot("ask", "--full", "perdí mi tarjeta de residente")
     assert "1) 📄 Requisitos" in short.stdout and "▸ Qué preparar" not in short.stdout
     assert "▸ Qué preparar" in full.stdout and "▸ Fuentes" in full.stdout
+
+
+def test_the_terminal_contact_answer_says_no_person_reads_this_chat(tmp_path):
+    env = {**os.environ, "DATABASE_PATH": str(tmp_path / "chat.sqlite3"), "TELEGRAM_BOT_TOKEN": ""}
+    result = subprocess.run([sys.executable, "-m", "bot", "chat"], input="/contact\n/quit\n", text=True,
+                            capture_output=True, env=env, cwd=ROOT, timeout=60)
+    assert "no te atiende ninguna persona" in result.stdout and "escribe aquí" not in result.stdout.lower()
