@@ -77,8 +77,15 @@ def documents(catalogue: Catalogue) -> list[Document]:
 
 class Engine:
     def __init__(self, catalogue: Catalogue, texts: Texts | None = None):
-        self.catalogue = catalogue
         self.texts = texts or Texts.load()
+        self._build(catalogue)
+
+    def reload(self, knowledge_dir: Path | str) -> None:
+        """Re-read the knowledge and switch to it at once; raises KnowledgeError (and keeps the running one)."""
+        self._build(load_catalogue(Path(knowledge_dir)))
+
+    def _build(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
         self.matcher = Matcher(documents(catalogue))
         vocabulary = {lang: {w for e in catalogue.entries.values()
                              for phrase in (e.name.get(lang), *e.keywords[lang]) for w in words(phrase)}

@@ -15,8 +15,11 @@ class Subscriptions:
     def __init__(self, assistant: Assistant, broadcasts: SubscriptionRepository):
         self.assistant = assistant
         self.broadcasts = broadcasts
-        catalogue = assistant.engine.catalogue
-        self.topics = FIXED_TOPICS + tuple(e.id for e in catalogue.procedures())
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """All news, appointments, fees, and each procedure of the catalogue as it is now (it can be reloaded)."""
+        return FIXED_TOPICS + tuple(e.id for e in self.assistant.engine.catalogue.procedures())
 
     def wants_out(self, text: str) -> bool:
         """A message about subscriptions that asks to stop them ("darme de baja", "unsubscribe")."""

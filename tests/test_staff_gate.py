@@ -145,3 +145,30 @@ async def test_staff_see_unanswered_questions_and_a_stats_chart(server, bot):
     assert "2 preguntas, 1 respondidas, 1 sin respuesta" in chart.params["caption"]
     assert "telegram 2" in chart.params["caption"]
     assert chart.files and next(iter(chart.files.values())).data.startswith(b"\x89PNG")
+
+
+async def test_staff_reload_knowledge_without_a_restart_and_a_bad_edit_keeps_the_running_one(server, tmp_path,
+                                                                                           engine):
+    import shutil
+    from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
+    own = Engine.from_directory(knowledge)  # this bot's engine only: the shared test engine stays untouched
+    async with running_bot(server, tmp_path / "bot.sqlite3", own, staff_chat_id=STAFF_CHAT,
+                           knowledge_dir=knowledge):
+        canje = knowledge / "procedures" / "canje.yaml"
+        canje.write_text(canje.read_text(encoding="utf-8").replace("    - canje\n", "    - canje\n    - zorbulón\n", 1),
+                         encoding="utf-8")
+        server.push_update(in_topic(None, LUPITA, "/reload"))
+        await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "recargado" in c.params["text"])
+        server.push_update(updates.private_text(BEN, "zorbulón"))
+        answer = await reply_to(server, BEN["id"])
+        assert "canje" in answer.params["text"].lower()
+        (knowledge / "procedures" / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+        server.push_update(in_topic(None, LUPITA, "/reload"))
+        refused = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "No apliqué"
+                                        in c.params["text"])
+        assert "broken.yaml" in refused.params["text"]
+        server.push_update(updates.private_text(BEN, "zorbulón"))
+        again = await reply_to(server, BEN["id"], count=2)
+        assert "canje" in again.params["text"].lower()  # still answering with the knowledge that worked

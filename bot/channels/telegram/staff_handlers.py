@@ -19,6 +19,7 @@ from ...actions import Kind, parse
 from ...broadcast_drafts import Where
 from ...broadcaster import controls
 from ...broadcasts import mexico_time
+from ...catalogue import KnowledgeError
 from ...languages import STAFF_LANGUAGE, hinted_language
 from ...outbox import Purpose, Undeliverable
 from ...ports import StaffMember
@@ -181,6 +182,23 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     raise ApplicationHandlerStop
 
 
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: apply edited knowledge/ without a restart; a bad edit keeps the running catalogue and says why."""
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    svc = services(context)
+    engine = svc.assistant.engine
+    try:
+        await asyncio.to_thread(engine.reload, svc.settings.knowledge_dir)
+    except KnowledgeError as exc:
+        await _say(update, context, _t(context, update, "staff.reload_failed", problems=str(exc)[:3000]))
+    else:
+        catalogue = engine.catalogue
+        await _say(update, context, _t(context, update, "staff.reloaded", entries=len(catalogue.entries),
+                                       placeholders=len(catalogue.placeholders)))
+    raise ApplicationHandlerStop
+
+
 # ---------------------------------------------------------------------------------------------- buttons
 async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Draft buttons, broadcast controls and card buttons; a malformed or forged one is refused, never raised."""
@@ -307,6 +325,7 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     application.add_handler(CommandHandler("broadcasts", broadcasts_command), group=group)
     application.add_handler(CommandHandler(["unanswered", "sin_respuesta"], unanswered_command), group=group)
     application.add_handler(CommandHandler(["stats", "estadisticas"], stats_command), group=group)
+    application.add_handler(CommandHandler(["reload", "recargar"], reload_command), group=group)
     application.add_handler(CommandHandler(["release", "liberar"], release_command), group=group)
     application.add_handler(CommandHandler("takeover", takeover_command), group=group)
     application.add_handler(CommandHandler(["note", "nota"], note_command), group=group)
