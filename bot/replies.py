@@ -260,6 +260,11 @@ class Composer:
     def ambiguous(self, entry_ids: tuple[str, ...], lang: str, *, numbered: bool = False) -> Reply:
         b = _Builder()
         b.add(Style.TITLE, self.t(lang, "ambiguous.title"))
+        for entry_id in entry_ids:  # what decides between them: who each one is for
+            entry = self.catalogue.entries[entry_id]
+            if entry.applies_to is not None:
+                b.add(Style.HEADING, entry.name.get(lang))
+                b.add(Style.TEXT, entry.applies_to.get(lang))
         b.add(Style.TEXT, self.t(lang, "ambiguous.number_hint" if numbered else "ambiguous.hint"))
         buttons = tuple(Button(self.catalogue.entries[i].name.get(lang), Action.entry(i)) for i in entry_ids)
         return self._finish(b, lang, buttons)

@@ -153,3 +153,13 @@ def test_a_specific_question_gets_its_short_answer_first_then_the_way_to_the_res
     assert tourist.intent == "reposicion" and "No." in to_plain(tourist.reply)
     plain_question = engine.answer("renovar residencia temporal", full=False)
     assert plain_question.intent == "renovacion" and plain_question.decided_by is None  # the whole entry, as before
+
+
+def test_when_the_law_forks_the_choice_says_who_each_procedure_is_for(engine):
+    answer = engine.answer("soy turista y me casé con un mexicano, qué trámite hago")
+    assert answer.kind == "ambiguous"
+    assert set(answer.candidates) == {"unidad_familiar_temporal", "unidad_familiar_permanente"}
+    plain = to_plain(answer.reply)
+    for entry_id in answer.candidates:
+        entry = engine.catalogue.get(entry_id)
+        assert entry.applies_to.es in plain
