@@ -2,7 +2,7 @@
 
 Grammar (ids are catalogue ids, broadcast ids or user ids):
   e:<entry>  s:<entry>:<section>  menu[:with|:without|:topics]  contact  lang:<es|en>
-  human  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
+  human  nope  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
   bcd:<both|skip|cancel|go|later>:<broadcast>  bcd:aud:<broadcast>:<audience>
   bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>
 """
@@ -39,6 +39,7 @@ class Kind(str, Enum):
     DRAFT = "draft"
     CONTROL = "control"
     CARD = "card"
+    NOT_WHAT_I_ASKED = "not_what_i_asked"
 
 
 DRAFT_STEPS = ("both", "skip", "cancel", "go", "later", "aud")
@@ -70,6 +71,7 @@ class Action:
     TOPICS_DONE = "sub:done"
     FORGET_YES = "forget:yes"
     FORGET_NO = "forget:no"
+    NOT_WHAT_I_ASKED = "nope"
 
     @staticmethod
     def entry(entry_id: str) -> str:
@@ -122,6 +124,8 @@ def parse(data: str | None) -> Parsed | None:
         return Parsed(Kind.LANGUAGE, parts[0])
     if data == Action.HUMAN:
         return Parsed(Kind.HUMAN)
+    if data == Action.NOT_WHAT_I_ASKED:
+        return Parsed(Kind.NOT_WHAT_I_ASKED)
     if data == Action.SUBSCRIBE:
         return Parsed(Kind.SUBSCRIBE)
     if data == Action.TOPICS_DONE:

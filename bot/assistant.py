@@ -97,11 +97,20 @@ class Assistant:
         return Routed(Route.ANSWER, answer)
 
     def with_notify_button(self, reply: Reply, entry_id: str | None) -> Reply:
-        """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap."""
+        """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap, and
+        "Not what I asked" sends the question to the staff's review list."""
         if entry_id is None or entry_id in NO_NOTIFY_BUTTON:
             return reply
-        button = Button(self.engine.texts(reply.language, "button.notify"), Action.SUBSCRIBE)
-        return Reply(reply.blocks, reply.buttons + (button,), reply.language)
+        t = self.engine.texts
+        buttons = (Button(t(reply.language, "button.notify"), Action.SUBSCRIBE),
+                   Button(t(reply.language, "button.not_what_i_asked"), Action.NOT_WHAT_I_ASKED))
+        return Reply(reply.blocks, reply.buttons + buttons, reply.language)
+
+    async def not_what_i_asked(self, visitor: Visitor) -> Reply:
+        """The user says the last answer missed: their question goes to /unanswered, and a person is offered."""
+        user = await self.user(visitor)
+        await self.users.mark_last_question_unanswered(user_id=user.id)
+        return self.with_human_button(self.engine.composer.simple(user.language, "feedback.thanks"), user.language)
 
     def with_human_button(self, reply: Reply, lang: str) -> Reply:
         button = Button(self.engine.texts(lang, "button.human"), Action.HUMAN)

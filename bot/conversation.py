@@ -87,6 +87,8 @@ class Conversation:
             return [self.composer.simple(lang, "stale.button", buttons=self.composer.menu_buttons(lang))]
         if parsed.kind is Kind.HUMAN:
             return await self.request_person(visitor)
+        if parsed.kind is Kind.NOT_WHAT_I_ASKED:
+            return [await self.assistant.not_what_i_asked(visitor)]
         if parsed.kind is Kind.FORGET:
             if parsed.value != "yes":
                 return [self.composer.simple(lang, "forget.cancelled")]

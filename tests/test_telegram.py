@@ -62,7 +62,7 @@ async def test_free_text_leads_with_the_appointment_and_offers_sections(server, 
     assert text.index("Needs an appointment") < text.index("Who it is for")
     labels = [label for label, _ in buttons_of(call)]
     assert labels == ["📄 Requirements", "🖥️ Portal steps", "💲 Fees and deadlines", "👤 Talk to the firm",
-                      "🔔 Notify me of changes"]
+                      "🔔 Notify me of changes", "🤔 Not what I asked"]
     assert all(len(data.encode()) <= 64 for _, data in buttons_of(call))
 
 
@@ -275,3 +275,12 @@ async def test_a_timed_out_send_is_retried_so_the_user_is_never_left_without_an_
     sends = server.calls_to("sendMessage", chat_id=BEN["id"])
     assert len(sends) == 2  # the slow one (Telegram may still deliver it) and one retry: a duplicate, never silence
     assert all("Exchange" in c.params["text"] for c in sends)
+
+
+async def test_not_what_i_asked_sends_the_question_to_the_staff_review_list(server, bot):
+    server.push_update(updates.private_text(BEN, "canje"))
+    answer = await reply_to(server, BEN["id"])
+    server.push_update(updates.callback(BEN, answer.result, "nope"))
+    thanks = await reply_to(server, BEN["id"], count=2)
+    assert "review your question" in thanks.params["text"] and "human" in str(thanks.params["reply_markup"])
+    assert [q.text for q in await bot.storage.users.unanswered()] == ["canje"]

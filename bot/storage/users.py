@@ -279,6 +279,13 @@ class UserRepository:
                GROUP BY day, channel, entry_id, unanswered ORDER BY day""", (since_date,))
         return [(r["day"], r["channel"], r["entry_id"], bool(r["unanswered"]), r["n"]) for r in rows]
 
+    async def mark_last_question_unanswered(self, *, user_id: int) -> bool:
+        """"Not what I asked": the user's last question joins the staff's review list."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute("UPDATE questions SET unanswered = 1 WHERE id = (SELECT max(id) FROM questions "
+                                      "WHERE user_id = ?)", (user_id,))
+            return cursor.rowcount > 0
+
     async def delete_questions_before(self, cutoff_iso: str) -> int:
         """Retention: question texts older than the cutoff are deleted; returns how many."""
         async with self.db.transaction() as db:

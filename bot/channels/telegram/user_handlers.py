@@ -162,6 +162,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif parsed.kind is Kind.HUMAN:
         await request_person(update, context)
         return
+    elif parsed.kind is Kind.NOT_WHAT_I_ASKED:
+        await send(update, context, await svc.assistant.not_what_i_asked(who))
+        return
     elif parsed.kind in (Kind.SUBSCRIBE, Kind.TOPIC, Kind.TOPICS_DONE):
         await _subscription_button(update, context, parsed)
         return
