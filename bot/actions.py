@@ -4,7 +4,7 @@ Grammar (ids are catalogue ids, broadcast ids or user ids):
   e:<entry>  s:<entry>:<section>  menu[:with|:without|:topics]  contact  lang:<es|en>
   human  nope  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
   bcd:<both|skip|cancel|go|later>:<broadcast>  bcd:aud:<broadcast>:<audience>
-  bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>
+  bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>  ex:<question>[:<entry>]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Kind(str, Enum):
     CONTROL = "control"
     CARD = "card"
     NOT_WHAT_I_ASKED = "not_what_i_asked"
+    EXAMPLE = "example"
 
 
 DRAFT_STEPS = ("both", "skip", "cancel", "go", "later", "aud")
@@ -101,6 +102,10 @@ class Action:
     def card(verb: str, user_id: int) -> str:
         return f"ho:{verb}:{user_id}"
 
+    @staticmethod
+    def example(question_id: int, entry_id: str | None = None) -> str:
+        return f"ex:{question_id}" + (f":{entry_id}" if entry_id else "")
+
 
 def _number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
@@ -140,6 +145,10 @@ def parse(data: str | None) -> Parsed | None:
         return Parsed(Kind.DRAFT, parts[0], _number(parts[1]), parts[2] if len(parts) == 3 else "")
     if head == "bc" and len(parts) == 2 and parts[0] in CONTROLS and _number(parts[1]) is not None:
         return Parsed(Kind.CONTROL, parts[0], _number(parts[1]))
+    if head == "ex" and len(parts) in (1, 2) and _number(parts[0]) is not None:
+        if len(parts) == 2 and not _WORD.match(parts[1]):
+            return None
+        return Parsed(Kind.EXAMPLE, parts[1] if len(parts) == 2 else "", _number(parts[0]))
     if head == "ho" and len(parts) == 2 and parts[0] in CARD_ACTIONS and _number(parts[1]) is not None:
         return Parsed(Kind.CARD, parts[0], _number(parts[1]))
     return None

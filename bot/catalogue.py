@@ -6,6 +6,7 @@ and start-up stops before anything else is touched.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class Entry:
     related: tuple[str, ...] = ()
     file: str = ""
     answers: tuple[Answer, ...] = ()
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions staff attached
 
 
 @dataclass(frozen=True)
@@ -558,6 +560,33 @@ def _find_placeholders(value: Any, file: str, where: str, found: list[Placeholde
         found.append(Placeholder(file, where, value.strip()))
 
 
+EXAMPLES_FOLDER = "examples"
+
+
+def _attach_examples(problems: Problems, name: str, raw: Any, entries: dict[str, Entry]) -> None:
+    """`entry: <id>` and `examples: {es: [...], en: [...]}`: real questions that ask for that entry."""
+    if not isinstance(raw, dict) or set(raw) - {"entry", "examples"}:
+        problems.add(name, None, "an examples file holds 'entry' (a catalogue id) and 'examples' (es/en lists)")
+        return
+    entry_id = raw.get("entry")
+    if entry_id not in entries:
+        problems.add(name, None, f"'entry' names unknown entry {entry_id!r}")
+        return
+    examples = raw.get("examples")
+    if not isinstance(examples, dict) or set(examples) - set(LANGUAGES):
+        problems.add(name, entry_id, "'examples' must be a mapping with 'es' and/or 'en' lists")
+        return
+    lists = {}
+    for lang in LANGUAGES:
+        values = examples.get(lang) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            problems.add(name, entry_id, f"'examples.{lang}' must be a list of questions")
+            return
+        lists[lang] = tuple(v.strip() for v in values)
+    entry = entries[entry_id]
+    entries[entry_id] = dataclasses.replace(entry, examples=lists)
+
+
 def load_catalogue(root: Path) -> Catalogue:
     """Read every YAML file under `root`; raise KnowledgeError naming each problem."""
     problems = Problems()
@@ -568,10 +597,14 @@ def load_catalogue(root: Path) -> Catalogue:
     placeholders: list[Placeholder] = []
     firm: Firm | None = None
 
+    example_files: list[tuple[str, Any]] = []
     for path in sorted(root.rglob("*.y*ml")):
         name = str(path.relative_to(root.parent))
         raw = _read_yaml(problems, path, root)
         if raw is None:
+            continue
+        if path.parent.name == EXAMPLES_FOLDER:  # questions staff attached to an entry (knowledge/examples/<id>.yaml)
+            example_files.append((name, raw))
             continue
         _find_placeholders(raw, name, "", placeholders)
         if path.stem == "firm" and path.parent == root:
@@ -586,6 +619,8 @@ def load_catalogue(root: Path) -> Catalogue:
                 continue
             entries[entry.id] = entry
 
+    for name, raw in example_files:
+        _attach_examples(problems, name, raw, entries)
     for entry in entries.values():
         for rel in entry.related:
             if rel not in entries:

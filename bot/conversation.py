@@ -83,7 +83,7 @@ class Conversation:
         if data == "unsub":
             return [await self.subscriptions.unsubscribe(visitor)]
         parsed = parse(data)
-        if parsed is None or parsed.kind in (Kind.DRAFT, Kind.CONTROL, Kind.CARD):
+        if parsed is None or parsed.kind in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE):
             return [self.composer.simple(lang, "stale.button", buttons=self.composer.menu_buttons(lang))]
         if parsed.kind is Kind.HUMAN:
             return await self.request_person(visitor)

@@ -144,3 +144,9 @@ def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
 def test_referral_needs_a_source(knowledge_copy):
     _edit(knowledge_copy / "referrals" / "ref_sat.yaml", "sources:\n  - https://www.sat.gob.mx/\n", "")
     assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in _problems(knowledge_copy)
+
+
+def test_an_examples_file_for_an_unknown_entry_is_refused(knowledge_copy):
+    (knowledge_copy / "examples").mkdir()
+    (knowledge_copy / "examples" / "nope.yaml").write_text("entry: nope\nexamples:\n  es: [hola]\n", encoding="utf-8")
+    assert "knowledge/examples/nope.yaml: 'entry' names unknown entry 'nope'" in _problems(knowledge_copy)

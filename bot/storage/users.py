@@ -69,6 +69,8 @@ class UnansweredQuestion:
     text: str
     count: int
     last_asked: str
+    question_id: int = 0      # the latest of the group (staff attach it to an entry by this id)
+    language: str = "es"
 
 
 def _user(row: aiosqlite.Row) -> User:
@@ -257,18 +259,32 @@ class UserRepository:
 
     async def unanswered(self, *, limit: int = 20) -> list[UnansweredQuestion]:
         """The questions the bot could not match, most frequent first (grouped by their folded text)."""
-        rows = await self.db.fetchall("SELECT text, created_at FROM questions WHERE unanswered = 1 ORDER BY id")
+        rows = await self.db.fetchall(
+            "SELECT id, text, language, created_at FROM questions WHERE unanswered = 1 ORDER BY id")
         groups: dict[str, list] = {}
         for row in rows:
             key = fold(row["text"])
             if not key:
                 continue
-            group = groups.setdefault(key, [row["text"], 0, ""])
+            group = groups.setdefault(key, [row["text"], 0, "", 0, "es"])
             group[1] += 1
-            group[2] = row["created_at"]
+            group[2], group[3], group[4] = row["created_at"], row["id"], row["language"]
         ranked = sorted(groups.values(), key=lambda g: g[2], reverse=True)  # most recent first among equals
         ranked.sort(key=lambda g: g[1], reverse=True)
-        return [UnansweredQuestion(text, count, last) for text, count, last in ranked[:limit]]
+        return [UnansweredQuestion(*group) for group in ranked[:limit]]
+
+    async def question(self, question_id: int) -> QuestionRecord | None:
+        row = await self.db.fetchone("SELECT text, language, kind, entry_id, created_at FROM questions WHERE id = ?",
+                                     (question_id,))
+        return QuestionRecord(row["text"], row["language"], row["kind"], row["entry_id"], row["created_at"]) \
+            if row else None
+
+    async def answered_as(self, *, text: str, entry_id: str) -> int:
+        """Staff attached a question to an entry: it (and its repeats) leave the review list."""
+        async with self.db.transaction() as db:
+            cursor = await db.execute("UPDATE questions SET unanswered = 0, entry_id = ? WHERE unanswered = 1 "
+                                      "AND text = ?", (entry_id, text))
+            return cursor.rowcount
 
     async def question_counts(self, since_date: str) -> list[tuple[str, str, str | None, bool, int]]:
         """(day, channel, entry id, unanswered, questions) since a date, for /stats."""

@@ -54,4 +54,4 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE & not_handoff_command, user_message),
                             group=GROUP)
     application.add_handler(MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, user_edit), group=GROUP)
-    application.add_handler(CallbackQueryHandler(user_button, pattern=r"^(?!(ho|bcd|bc):)"), group=GROUP)
+    application.add_handler(CallbackQueryHandler(user_button, pattern=r"^(?!(ho|bcd|bc|ex):)"), group=GROUP)

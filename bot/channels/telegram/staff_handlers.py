@@ -15,7 +15,7 @@ from telegram.constants import ChatType
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
-from ...actions import Kind, parse
+from ...actions import Action, Kind, parse
 from ...broadcast_drafts import Where
 from ...broadcaster import controls
 from ...broadcasts import mexico_time
@@ -23,7 +23,8 @@ from ...catalogue import KnowledgeError
 from ...languages import STAFF_LANGUAGE, hinted_language
 from ...outbox import Purpose, Undeliverable
 from ...ports import StaffMember
-from ...replies import Block, Reply, Style
+from ...examples import add_example
+from ...replies import Block, Button, Reply, Style
 from ...stats import chart_png, collect
 from .context import ack, relay_item, services
 from .render import escape
@@ -151,10 +152,41 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await _say(update, context, _t(context, update, "staff.unanswered_none"))
         raise ApplicationHandlerStop
     lines = [_t(context, update, "staff.unanswered_title")]
-    lines += [_t(context, update, "staff.unanswered_line", count=r.count, text=r.text[:200],
-                 when=mexico_time(r.last_asked)) for r in rows]
-    await _say(update, context, "\n".join(lines))
+    lines += [f"{i}. " + _t(context, update, "staff.unanswered_line", count=r.count, text=r.text[:200],
+                            when=mexico_time(r.last_asked)) for i, r in enumerate(rows, 1)]
+    lines.append(_t(context, update, "staff.unanswered_attach"))
+    buttons = [Button(f"➕ {i}", Action.example(r.question_id)) for i, r in enumerate(rows[:10], 1)]
+    await _say(update, context, "\n".join(lines), buttons)
     raise ApplicationHandlerStop
+
+
+async def _example_button(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: int, entry_id: str) -> None:
+    """➕ under /unanswered: choose the entry; then the question becomes one of its examples, applied at once."""
+    svc = services(context)
+    question = await svc.storage.users.question(question_id)
+    if question is None:
+        await ack(update, context, _t(context, update, "staff.example_gone"))
+        return
+    await ack(update, context)
+    engine = svc.assistant.engine
+    lang = _lang(update)
+    if not entry_id:
+        entries = [*engine.catalogue.procedures(), *engine.catalogue.topics()]
+        buttons = [Button(e.name.get(lang)[:60], Action.example(question_id, e.id)) for e in entries]
+        await _say(update, context, _t(context, update, "staff.example_which", text=question.text[:200]), buttons)
+        return
+    if entry_id not in engine.catalogue.entries:
+        await _say(update, context, _t(context, update, "staff.example_gone"))
+        return
+    try:
+        await asyncio.to_thread(add_example, engine, svc.settings.knowledge_dir, entry_id, question.language,
+                                question.text)
+    except KnowledgeError as exc:
+        await _say(update, context, _t(context, update, "staff.reload_failed", problems=str(exc)[:3000]))
+        return
+    await svc.storage.users.answered_as(text=question.text, entry_id=entry_id)
+    await _say(update, context, _t(context, update, "staff.example_added", text=question.text[:200],
+                                   name=engine.catalogue.get(entry_id).name.get(lang)))
 
 
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -205,7 +237,8 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query is not None
     parsed = parse(query.data)
-    if parsed is None or parsed.kind not in (Kind.DRAFT, Kind.CONTROL, Kind.CARD) or query.message is None:
+    if parsed is None or parsed.kind not in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE) \
+            or query.message is None:
         await ack(update, context, _t(context, update, "staff.not_allowed"))
         raise ApplicationHandlerStop
     if not await _allowed(update, context):
@@ -224,6 +257,8 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             job = await svc.storage.broadcasts.get(parsed.target or 0)
             await ack(update, context, _t(context, update, "bc.not_found", id=parsed.target,
                                           state=job.status if job else "?"))
+    elif parsed.kind is Kind.EXAMPLE:
+        await _example_button(update, context, parsed.target or 0, parsed.value)
     else:
         await _card_button(update, context, parsed.value, parsed.target or 0)
     raise ApplicationHandlerStop
@@ -329,7 +364,7 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     application.add_handler(CommandHandler(["release", "liberar"], release_command), group=group)
     application.add_handler(CommandHandler("takeover", takeover_command), group=group)
     application.add_handler(CommandHandler(["note", "nota"], note_command), group=group)
-    application.add_handler(CallbackQueryHandler(staff_button, pattern=r"^(bcd|bc|ho):"), group=group)
+    application.add_handler(CallbackQueryHandler(staff_button, pattern=r"^(bcd|bc|ho|ex):"), group=group)
     content = filters.TEXT | filters.PHOTO | filters.Document.ALL
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content & ~filters.COMMAND, draft_input),
                             group=DRAFTS_GROUP)

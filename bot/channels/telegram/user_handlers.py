@@ -168,7 +168,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif parsed.kind in (Kind.SUBSCRIBE, Kind.TOPIC, Kind.TOPICS_DONE):
         await _subscription_button(update, context, parsed)
         return
-    elif parsed.kind in (Kind.DRAFT, Kind.CONTROL, Kind.CARD):
+    elif parsed.kind in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE):
         return  # staff buttons are handled (and refused) by the staff handlers
     else:
         reply = await svc.assistant.act(who, data, full=False)
