@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from .catalogue import Answer, Catalogue
-from .text import fold
+from .text import fold, has_word
 
 IN_ENTRY = 0.8       # share of a phrasing's words the message must hold, for the entry already matched
 ANYWHERE = 1.0       # for a phrasing of any entry, overriding the matcher
 MIN_WORDS_ANYWHERE = 3
-TYPO_SCORE = 88
 
 
 def content_words(text: str) -> list[str]:
@@ -28,8 +25,7 @@ def content_words(text: str) -> list[str]:
 
 def coverage(phrase: list[str], words: set[str]) -> float:
     """The share of the phrasing's words found in the message (a close typo counts)."""
-    found = sum(1 for w in phrase if w in words or (len(w) >= 5 and any(
-        len(m) >= 5 and fuzz.ratio(w, m) >= TYPO_SCORE for m in words)))
+    found = sum(1 for w in phrase if has_word(w, words))
     return found / len(phrase) if phrase else 0.0
 
 

@@ -23,7 +23,7 @@ from .inbox import Inbox
 from .instance import InstanceLock
 from .outbox import Outbox, RetryRules
 from .ports import StoppedWhileStarting
-from .storage import Storage
+from .storage import Storage, utc_iso
 from .subscriptions import Subscriptions
 from .web import WebServer
 
@@ -168,10 +168,9 @@ class App:
         """Delete question texts older than QUESTION_RETENTION_DAYS and handled updates older than a week."""
         assert self.storage is not None
         now = now or dt.datetime.now(dt.timezone.utc)
-        iso = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # noqa: E731
         questions = await self.storage.users.delete_questions_before(
-            iso(now - dt.timedelta(days=self.settings.question_retention_days)))
-        updates = await self.storage.inbox.delete_handled_before(iso(now - dt.timedelta(days=INBOX_KEEP_DAYS)))
+            utc_iso(now - dt.timedelta(days=self.settings.question_retention_days)))
+        updates = await self.storage.inbox.delete_handled_before(utc_iso(now - dt.timedelta(days=INBOX_KEEP_DAYS)))
         if questions or updates:
             log.info("retention: deleted %d questions and %d handled updates", questions, updates)
         return questions, updates

@@ -89,12 +89,12 @@ class Assistant:
         """A free-text message on a phone channel: a question (answered with a "Notify me" button), a request for
         a person ("quiero hablar con un asesor"), or a subscription ("avísenme", "darme de baja")."""
         answer = await self.ask(visitor, text, full=False)
-        tokens = set(self.engine.matcher.analyzer.tokens(text)) if isinstance(text, str) else set()
-        if answer.intent == "contacto" and tokens & {"PERSON", "TALK"}:
-            return Routed(Route.HUMAN, answer)
-        if answer.intent == "suscripcion":
-            return Routed(Route.UNSUBSCRIBE if "UNSUBSCRIBE" in tokens else Route.SUBSCRIBE, answer)
-        return Routed(Route.ANSWER, answer)
+        if answer.intent not in ("contacto", "suscripcion") or not isinstance(text, str):
+            return Routed(Route.ANSWER, answer)  # the common case: no second look at the words
+        tokens = set(self.engine.matcher.analyzer.tokens(text))
+        if answer.intent == "contacto":
+            return Routed(Route.HUMAN if tokens & {"PERSON", "TALK"} else Route.ANSWER, answer)
+        return Routed(Route.UNSUBSCRIBE if "UNSUBSCRIBE" in tokens else Route.SUBSCRIBE, answer)
 
     def with_notify_button(self, reply: Reply, entry_id: str | None) -> Reply:
         """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap, and

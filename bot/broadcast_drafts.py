@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from .actions import Action, Parsed
 from .broadcaster import Broadcaster
-from .broadcasts import Step, limit_for, mexico_time, parse_when, too_long, utc_iso
+from .broadcasts import Step, limit_for, mexico_time, parse_when, too_long
 from .handoff_texts import CHANNEL_NAMES
 from .ports import StaffDesk
 from .replies import Block, Button, Reply, Style
-from .storage import Broadcast, BroadcastRepository
+from .storage import Broadcast, BroadcastRepository, utc_iso
 from .subscriptions import Subscriptions
 from .texts import Texts
 

@@ -17,13 +17,12 @@ import datetime as dt
 import logging
 import time
 
-from .broadcasts import utc_iso
 from .languages import STAFF_LANGUAGE
 from .outbox import Outbox, Outcome, RecipientBlocked, Undeliverable
 from .ports import StaffDesk, UserChannel
 from .replies import Block, Button, Reply, Style
 from .actions import Action
-from .storage import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
+from .storage import Broadcast, BroadcastCounts, BroadcastRepository, Recipient, utc_iso
 from .texts import Texts
 
 log = logging.getLogger(__name__)

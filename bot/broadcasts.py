@@ -69,10 +69,6 @@ def parse_when(text: str, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-def utc_iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
-
-
 def mexico_time(iso: str) -> str:
     moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return moment.astimezone(MEXICO).strftime("%Y-%m-%d %H:%M")

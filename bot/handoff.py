@@ -21,7 +21,7 @@ from .outbox import Outcome, Purpose, RecipientBlocked, Undeliverable
 from .ports import MessageRef, PlaceGone, RelayItem, StaffDesk, StaffMember, UserChannel
 from .actions import Action
 from .replies import Block, Button, Reply, Style
-from .storage import Conversation, HandoffRepository, SubscriptionRepository, User, UserRepository
+from .storage import Conversation, HandoffRepository, SubscriptionRepository, User, UserRepository, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,6 @@ class Handoff:
         self._at.clear()
         for user_id, channel, external_id in await self.handoffs.users_with_staff():
             self._mark(user_id, channel, external_id)
-
-    @property
-    def with_staff(self) -> set[int]:
-        return set(self._people)
 
     def has_person(self, user_id: int) -> bool:
         return user_id in self._people
@@ -153,11 +149,11 @@ class Handoff:
 
     def _channel_lines(self, user: User) -> tuple[str, ...]:
         """What staff must know of the user's channel: on WhatsApp the phone and when the 24-hour window closes."""
-        if user.channel != "whatsapp":
+        window_closes = getattr(self.channels.get(user.channel), "window_closes", None)
+        if window_closes is None:  # a channel without a messaging window (Telegram)
             return ()
         lines = [self._t("card.phone", phone=user.phone)] if user.phone else []
-        closes = (dt.datetime.fromisoformat(user.last_inbound_at.replace("Z", "+00:00")) + dt.timedelta(hours=24)
-                  if user.last_inbound_at else None)
+        closes = window_closes(user)
         if closes is not None and closes > self.clock():
             when = closes.astimezone(ZoneInfo(self.engine.catalogue.firm.timezone)).strftime("%Y-%m-%d %H:%M")
             state = self._t("card.window_open", when=when)
@@ -356,7 +352,7 @@ class Handoff:
     async def auto_release(self, now: dt.datetime | None = None) -> int:
         """Release conversations with no staff message for `release_minutes`; returns how many."""
         now = now or self.clock()
-        cutoff = (now - dt.timedelta(minutes=self.release_minutes)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        cutoff = utc_iso(now - dt.timedelta(minutes=self.release_minutes))
         released = 0
         for conv in await self.handoffs.idle_since(cutoff):
             user = await self.users.get_user(conv.user_id)

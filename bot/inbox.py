@@ -40,8 +40,6 @@ class Inbox:
         self._tails: dict[str, asyncio.Task] = {}
         self._running: set[asyncio.Task] = set()
         self._claimed = 0
-        self.handled = 0
-        self.failed = 0
 
     def handle(self, channel: str, handler: Handler) -> None:
         """Register the function that handles one stored update of a channel."""
@@ -134,8 +132,3 @@ class Inbox:
                 await self.repo.finish(item.id, error=error)
             except Exception:  # noqa: BLE001 - it stays pending and is handled again after a restart
                 log.exception("inbox: could not mark update %s/%s handled", item.channel, item.update_key)
-                return
-            if error:
-                self.failed += 1
-            else:
-                self.handled += 1

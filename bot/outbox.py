@@ -99,7 +99,6 @@ class Outbox:
         self._classifiers: dict[str, Classifier] = {}
         self._on_blocked: BlockedHook | None = None
         self._held: dict[tuple[str, str], float] = {}
-        self.stats = {outcome: 0 for outcome in Outcome}
         self.rate_limit_listeners: list[Callable[[str, float], None]] = []
 
     def register(self, channel: str, classify: Classifier) -> None:
@@ -124,9 +123,7 @@ class Outbox:
                 if verdict is None:
                     raise
             else:
-                self.stats[Outcome.SENT] += 1
                 return result
-            self.stats[verdict.outcome] += 1
             if verdict.outcome is Outcome.NOT_MODIFIED:
                 return None
             if verdict.outcome is Outcome.RATE_LIMITED:

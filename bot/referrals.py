@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
-
 from .catalogue import Catalogue, Kind
-from .text import fold
-
-TYPO_SCORE = 88      # a word of 5+ letters within this rapidfuzz ratio counts as the same word ("pasaprote")
+from .text import fold, has_word
 
 
 @dataclass(frozen=True)
@@ -29,18 +25,12 @@ class ReferralFinder:
                         for e in catalogue.entries.values() if e.kind is Kind.REFERRAL
                         for lang in ("es", "en") for p in (*e.keywords[lang], e.name.get(lang)) if fold(p)]
 
-    @staticmethod
-    def _has(word: str, words: set[str]) -> bool:
-        if word in words:
-            return True
-        return len(word) >= 5 and any(len(w) >= 5 and fuzz.ratio(word, w) >= TYPO_SCORE for w in words)
-
     def find(self, text: str) -> tuple[str, str] | None:
         """(referral id, the phrase that decided) for the longest keyword phrase wholly in the message, or None."""
         words = set(fold(text).split())
         best: tuple[int, Phrase] | None = None
         for phrase in self.phrases:
-            if all(self._has(w, words) for w in phrase.words):
+            if all(has_word(w, words) for w in phrase.words):
                 if best is None or len(phrase.words) > best[0]:
                     best = (len(phrase.words), phrase)
         return (best[1].entry_id, " ".join(best[1].words)) if best else None

@@ -21,10 +21,6 @@ class Subscriptions:
         """All news, appointments, fees, and each procedure of the catalogue as it is now (it can be reloaded)."""
         return FIXED_TOPICS + tuple(e.id for e in self.assistant.engine.catalogue.procedures())
 
-    def wants_out(self, text: str) -> bool:
-        """A message about subscriptions that asks to stop them ("darme de baja", "unsubscribe")."""
-        return "UNSUBSCRIBE" in self.assistant.engine.matcher.analyzer.tokens(text)
-
     def label(self, topic: str, lang: str) -> str:
         if topic in FIXED_TOPICS:
             return self.assistant.engine.texts(lang, f"topic.{topic}")

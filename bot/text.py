@@ -9,6 +9,7 @@ from functools import lru_cache
 from importlib import resources
 
 import snowballstemmer
+from rapidfuzz import fuzz
 
 OFFTOPIC = "OFFTOPIC"
 MAX_ANALYSED_CHARS = 1000  # a 10,000-character message is answered from its opening, like a person would
@@ -21,6 +22,16 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text[:MAX_ANALYSED_CHARS])
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text)).strip()
+
+
+TYPO_SCORE = 88  # two words of 5+ letters within this rapidfuzz ratio count as one ("pasaprote" ~ "pasaporte")
+
+
+def has_word(word: str, words: set[str]) -> bool:
+    """The word, or a close typo of it (5+ letters), is among `words`."""
+    if word in words:
+        return True
+    return len(word) >= 5 and any(len(w) >= 5 and fuzz.ratio(word, w) >= TYPO_SCORE for w in words)
 
 
 def words(text: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import sqlite3
 from contextlib import asynccontextmanager
@@ -33,6 +34,11 @@ def migrations() -> list[tuple[int, str, str]]:
     if versions != list(range(1, len(found) + 1)):
         raise StorageError(f"migrations must be numbered 0001, 0002, ... without gaps: {versions}")
     return found
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """A moment in the format every stored timestamp uses (UTC, milliseconds, 'Z'), so text comparison orders them."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def clean_text(value: str | None) -> str | None:

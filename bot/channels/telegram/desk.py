@@ -61,47 +61,36 @@ class TelegramStaffDesk:
                                 text=html_chunks(reply)[0], reply_markup=keyboard(reply.buttons))
 
     async def copy_in(self, topic: str | None, item: RelayItem, reply_to: str | None = None) -> str:
-        """User -> staff: a copy of the user's message (any kind) in their topic, or under its header."""
-        if item.source.channel != CHANNEL:
-            return await self._post_foreign(topic, item, reply_to)
+        """User -> staff: the user's message (any kind) in their topic, or under its header."""
         extra: dict = {}
         if topic is not None:
             extra["message_thread_id"] = int(topic)
         if reply_to is not None:
             extra["reply_parameters"] = ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
         try:
-            copy = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, self.bot.copy_message,
-                                           chat_id=int(self.chat), from_chat_id=int(item.source.chat),
-                                           message_id=int(item.source.message), **extra)
-        except Undeliverable as exc:
-            if topic is not None and _gone(exc):
-                raise PlaceGone(exc.reason) from exc
-            raise
-        return str(copy.message_id)
-
-    async def _post_foreign(self, topic: str | None, item: RelayItem, reply_to: str | None) -> str:
-        """A message from another channel: its text, or its file (downloaded when it arrived) with the caption."""
-        extra: dict = {}
-        if topic is not None:
-            extra["message_thread_id"] = int(topic)
-        if reply_to is not None:
-            extra["reply_parameters"] = ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
-        caption = escape(item.text)[:CAPTION_LIMIT] if item.text else None
-        method, field = FOREIGN_MEDIA.get(item.media_kind or "", (None, None))
-        try:
-            if method is not None and item.data is not None:
-                upload = InputFile(item.data, filename=item.file_name or f"{item.media_kind}")
-                sent = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, getattr(self.bot, method),
-                                               chat_id=int(self.chat), **{field: upload}, caption=caption, **extra)
+            if item.source.channel == CHANNEL:  # Telegram to Telegram: a copy keeps every kind of content
+                sent = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, self.bot.copy_message,
+                                               chat_id=int(self.chat), from_chat_id=int(item.source.chat),
+                                               message_id=int(item.source.message), **extra)
             else:
-                text = escape(item.text) if item.text else escape(f"[{item.media_kind or 'message'}]")
-                sent = await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, self.bot.send_message,
-                                               chat_id=int(self.chat), text=text[:TEXT_LIMIT], **extra)
+                sent = await self._post_foreign(item, extra)
         except Undeliverable as exc:
             if topic is not None and _gone(exc):
                 raise PlaceGone(exc.reason) from exc
             raise
         return str(sent.message_id)
+
+    async def _post_foreign(self, item: RelayItem, extra: dict):
+        """A message from another channel: its text, or its file (downloaded when it arrived) with the caption."""
+        caption = escape(item.text)[:CAPTION_LIMIT] if item.text else None
+        method, field = FOREIGN_MEDIA.get(item.media_kind or "", (None, None))
+        if method is not None and item.data is not None:
+            upload = InputFile(item.data, filename=item.file_name or f"{item.media_kind}")
+            return await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, getattr(self.bot, method),
+                                           chat_id=int(self.chat), **{field: upload}, caption=caption, **extra)
+        text = escape(item.text) if item.text else escape(f"[{item.media_kind or 'message'}]")
+        return await self.channel.call(Purpose.RELAY_TO_STAFF, self.chat, self.bot.send_message,
+                                       chat_id=int(self.chat), text=text[:TEXT_LIMIT], **extra)
 
     async def fetch(self, file_ref: str) -> bytes:
         """A file staff sent (for a channel that needs the bytes, never the Telegram file URL with the token)."""

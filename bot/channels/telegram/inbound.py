@@ -30,10 +30,6 @@ ALLOWED_UPDATES = list(Update.ALL_TYPES)
 warnings.filterwarnings("ignore", message="Please use 'Bot.getUpdates'", category=PTBUserWarning)
 
 
-class FatalTelegramError(Exception):
-    """Telegram refused the token: nothing will work until it is fixed."""
-
-
 def _id(value: object) -> str | None:
     return str(value["id"]) if isinstance(value, dict) and "id" in value else None
 
@@ -54,7 +50,6 @@ class Poller:
         self.bot = bot
         self.inbox = inbox
         self._task: asyncio.Task | None = None
-        self.fatal: BaseException | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="telegram-poller")
@@ -75,8 +70,7 @@ class Poller:
                     "getUpdates", api_kwargs={"offset": offset, "timeout": POLL_TIMEOUT,
                                               "allowed_updates": ALLOWED_UPDATES},
                     read_timeout=POLL_TIMEOUT + 10)
-            except InvalidToken as exc:
-                self.fatal = FatalTelegramError(str(exc))
+            except InvalidToken:
                 log.error("Telegram refused TELEGRAM_BOT_TOKEN; polling stopped")
                 return
             except Conflict:

@@ -41,11 +41,6 @@ def parse_iso(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def window_closes(user: User) -> dt.datetime | None:
-    """When the user's 24-hour window closes (None if they never wrote)."""
-    return parse_iso(user.last_inbound_at) + WINDOW if user.last_inbound_at else None
-
-
 def whatsapp_text(telegram_html: str) -> str:
     """Telegram HTML (a broadcast written by staff) as WhatsApp text: *bold*, _italic_, nothing else."""
     text = _BOLD.sub("*", telegram_html)
@@ -77,8 +72,13 @@ class WhatsAppUserChannel:
             raise Undeliverable(Outcome.REJECTED, "unknown WhatsApp user")
         return user
 
+    @staticmethod
+    def window_closes(user: User) -> dt.datetime | None:
+        """When the user's 24-hour window closes (None if they never wrote); the staff card shows it too."""
+        return parse_iso(user.last_inbound_at) + WINDOW if user.last_inbound_at else None
+
     def window_open(self, user: User) -> bool:
-        closes = window_closes(user)
+        closes = self.window_closes(user)
         return closes is not None and self.clock() < closes
 
     async def _post(self, purpose: Purpose, user: User | str, message: dict) -> MessageRef:

@@ -4,6 +4,7 @@ records. Thin on purpose: words, buttons and lists all end in bot/conversation.p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -13,7 +14,7 @@ from ...handoff import Handoff
 from ...outbox import Undeliverable
 from ...ports import MessageRef, RelayItem
 from ...replies import Reply
-from ...storage import InboxItem, Storage, User
+from ...storage import InboxItem, Storage, User, utc_iso
 from .channel import CHANNEL, WhatsAppUserChannel
 from .classify import OUTSIDE_WINDOW, UNREACHABLE
 from .client import GraphError
@@ -24,8 +25,9 @@ MEDIA_KIND = {"image": "photo", "audio": "audio", "video": "video", "document": 
 
 
 def iso(timestamp: int | None) -> str:
-    moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp else dt.datetime.now(dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """A message's unix timestamp as stored (it starts the user's 24-hour window)."""
+    return utc_iso(dt.datetime.fromtimestamp(timestamp, dt.timezone.utc) if timestamp
+                   else dt.datetime.now(dt.timezone.utc))
 
 
 class WhatsAppHandlers:
@@ -69,8 +71,10 @@ class WhatsAppHandlers:
             await self.handoff.reload()
             new_user = False
         user = await self.assistant.user(visitor)
-        await users.saw_message(user_id=user.id, at_iso=iso(message.timestamp), phone=message.sender.wa_id)
-        user = await users.get_user(user.id) or user
+        seen = iso(message.timestamp)
+        await users.saw_message(user_id=user.id, at_iso=seen, phone=message.sender.wa_id)
+        user = dataclasses.replace(user, phone=message.sender.wa_id or user.phone,  # as stored, without a re-read
+                                   last_inbound_at=max(user.last_inbound_at or "", seen))
         await self.channel.mark_read(message.wamid)
         await self.handoff.deliver_pending(user)
         if self.handoff.has_person_at(CHANNEL, key):
