@@ -5,10 +5,12 @@ Grammar (ids are catalogue ids, broadcast ids or user ids):
   human  nope  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
   bcd:<both|skip|cancel|go|later>:<broadcast>  bcd:aud:<broadcast>:<audience>
   bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>  ex:<question>[:<entry>]
+  dl:<entry>:<YYYYMMDD> (this date for that window)  rem:<entry>:<YYYYMMDD> (remind me)  rems  remx:<reminder>
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -41,6 +43,10 @@ class Kind(str, Enum):
     CARD = "card"
     NOT_WHAT_I_ASKED = "not_what_i_asked"
     EXAMPLE = "example"
+    DEADLINE = "deadline"          # a date the user confirmed (a button under "03/04: which one?")
+    REMIND = "remind"
+    REMINDERS = "reminders"
+    CANCEL_REMINDER = "cancel_reminder"
 
 
 DRAFT_STEPS = ("both", "skip", "cancel", "go", "later", "aud")
@@ -73,6 +79,7 @@ class Action:
     FORGET_YES = "forget:yes"
     FORGET_NO = "forget:no"
     NOT_WHAT_I_ASKED = "nope"
+    REMINDERS = "rems"
 
     @staticmethod
     def entry(entry_id: str) -> str:
@@ -103,12 +110,34 @@ class Action:
         return f"ho:{verb}:{user_id}"
 
     @staticmethod
+    def deadline(entry_id: str, day: dt.date) -> str:
+        return f"dl:{entry_id}:{day:%Y%m%d}"
+
+    @staticmethod
+    def remind(entry_id: str, day: dt.date) -> str:
+        return f"rem:{entry_id}:{day:%Y%m%d}"
+
+    @staticmethod
+    def cancel_reminder(reminder_id: int) -> str:
+        return f"remx:{reminder_id}"
+
+    @staticmethod
     def example(question_id: int, entry_id: str | None = None) -> str:
         return f"ex:{question_id}" + (f":{entry_id}" if entry_id else "")
 
 
 def _number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def parse_day(text: str) -> dt.date | None:
+    """The YYYYMMDD date in a button action."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        return dt.datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 def parse(data: str | None) -> Parsed | None:
@@ -149,6 +178,12 @@ def parse(data: str | None) -> Parsed | None:
         if len(parts) == 2 and not _WORD.match(parts[1]):
             return None
         return Parsed(Kind.EXAMPLE, parts[1] if len(parts) == 2 else "", _number(parts[0]))
+    if head in ("dl", "rem") and len(parts) == 2 and _WORD.match(parts[0]) and parse_day(parts[1]) is not None:
+        return Parsed(Kind.DEADLINE if head == "dl" else Kind.REMIND, parts[0], extra=parts[1])
+    if data == Action.REMINDERS:
+        return Parsed(Kind.REMINDERS)
+    if head == "remx" and len(parts) == 1 and _number(parts[0]) is not None:
+        return Parsed(Kind.CANCEL_REMINDER, target=_number(parts[0]))
     if head == "ho" and len(parts) == 2 and parts[0] in CARD_ACTIONS and _number(parts[1]) is not None:
         return Parsed(Kind.CARD, parts[0], _number(parts[1]))
     return None

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from .assistant import Assistant
 from .broadcast_drafts import Drafts
 from .broadcaster import Broadcaster
+from .clock import Clock, SystemClock
 from .config import Settings
 from .conversation import Conversation
+from .deadlines import Deadlines
 from .engine import Engine
 from .handoff import Handoff
 from .inbox import Inbox
 from .instance import InstanceLock
 from .outbox import Outbox, RetryRules
 from .ports import StoppedWhileStarting
+from .reminders import ReminderSender
 from .storage import Storage, utc_iso
 from .subscriptions import Subscriptions
 from .web import WebServer
@@ -40,13 +43,16 @@ class Tuning:
     overall_rate: float = 30              # Telegram: about 30 messages a second in all; 0 turns the throttle off
     group_rate_per_minute: float = 20
     broadcast_window: int = 8
+    reminder_every: float = 30.0          # seconds between passes of the reminder scheduler
 
 
 class App:
     """The bot's lifecycle, usable from `python -m bot` and from tests (start / stop on a running loop)."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None, tuning: Tuning = Tuning()):
+    def __init__(self, settings: Settings, engine: Engine | None = None, tuning: Tuning = Tuning(),
+                 clock: Clock | None = None):
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.engine = engine or Engine.from_directory(settings.knowledge_dir)
         self.tuning = tuning
         self.lock = InstanceLock(settings.database_path)
@@ -76,7 +82,8 @@ class App:
         self.storage = storage = await Storage.open(settings.database_path)
         self.outbox = Outbox(self.tuning.retry)
         self.inbox = Inbox(storage.inbox)
-        self.assistant = Assistant(self.engine, storage.users)
+        self.deadlines = Deadlines(self.engine, storage.reminders, self.clock)
+        self.assistant = Assistant(self.engine, storage.users, self.deadlines)
         self.subscriptions = Subscriptions(self.assistant, storage.subscriptions)
         self.channels: dict = {}
         self.desk = None
@@ -98,12 +105,15 @@ class App:
             self._whatsapp_channel(settings, storage)
         self.handoff = Handoff(engine=self.engine, users=storage.users, handoffs=storage.handoff,
                                subscriptions=storage.subscriptions, channels=self.channels, desk=self.desk,
-                               release_minutes=settings.handoff_release_minutes)
+                               release_minutes=settings.handoff_release_minutes, clock=self.clock.now,
+                               deadlines=self.deadlines)
         self.broadcaster = Broadcaster(storage.broadcasts, self.channels, self.desk, self.engine.texts, self.outbox,
                                        window=self.tuning.broadcast_window)
         self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster,
                               self.channels)
                        if self.desk is not None else None)
+        self.reminders = ReminderSender(storage.reminders, self.engine.catalogue, self.engine.texts, self.channels,
+                                        self.clock, every=self.tuning.reminder_every)
         self.outbox.on_blocked(self._blocked)
         if self.telegram is not None:
             self.telegram.register(BotServices(settings, storage, self.assistant, self.subscriptions, self.handoff,
@@ -120,6 +130,7 @@ class App:
         await self.inbox.start()
         await self.broadcaster.start()   # resumes a broadcast a crash interrupted
         await self.handoff.start()
+        await self.reminders.start()     # sends what fell due while the bot was down, if still useful
         self._maintenance = asyncio.create_task(self._maintain(), name="maintenance")
 
     def _whatsapp_channel(self, settings: Settings, storage: Storage) -> None:
@@ -132,7 +143,7 @@ class App:
         self.outbox.register("whatsapp", classify)
         fetch = self.desk.fetch if self.desk is not None else None
         channel = WhatsAppUserChannel(self.graph, self.outbox, storage.users, storage.deliveries, self.engine.texts,
-                                      settings.whatsapp, fetch_file=fetch)
+                                      settings.whatsapp, fetch_file=fetch, clock=self.clock.now)
         self.channels[channel.name] = channel
 
     def _whatsapp_inbound(self, settings: Settings, storage: Storage) -> None:
@@ -185,7 +196,7 @@ class App:
             await self.telegram.stop_receiving()
         if self.web is not None:
             await self.web.stop()
-        for name in ("inbox", "broadcaster", "handoff"):
+        for name in ("reminders", "inbox", "broadcaster", "handoff"):
             service = getattr(self, name, None)
             if service is not None:
                 await service.stop()

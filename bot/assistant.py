@@ -7,15 +7,20 @@ for a person, a subscription) so that every channel only dispatches on the resul
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from .actions import Action, Kind, Section, parse
+from .actions import Action, Kind, Section, parse, parse_day
 from .engine import Answer, Engine
 from .languages import DEFAULT_LANGUAGE, LANGUAGES, hinted_language
 from .replies import Button, Reply
 from .storage import ConversationState, Exchange, User, UserRepository
 from .text import words
+
+if TYPE_CHECKING:
+    from .deadlines import Deadlines
 
 NO_NOTIFY_BUTTON = ("suscripcion", "contacto")
 CHANNELS_WITHOUT_PEOPLE = ("terminal",)  # no staff member can answer there: the contact answer says so
@@ -37,6 +42,7 @@ class Route(str, Enum):
     HUMAN = "human"
     SUBSCRIBE = "subscribe"
     UNSUBSCRIBE = "unsubscribe"
+    DEADLINE = "deadline"      # the message gave a date: the user's own window (answer.reply is about it)
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,10 @@ class Routed:
 
 
 class Assistant:
-    def __init__(self, engine: Engine, users: UserRepository):
+    def __init__(self, engine: Engine, users: UserRepository, deadlines: "Deadlines | None" = None):
         self.engine = engine
         self.users = users
+        self.deadlines = deadlines
 
     async def user(self, visitor: Visitor) -> User:
         return (await self._user_and_state(visitor))[0]
@@ -61,12 +68,22 @@ class Assistant:
 
     async def ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> Answer:
         """Answer a free-text message in the user's language, remembering what was offered."""
+        return (await self._ask(visitor, text, full=full, numbered=numbered))[0]
+
+    async def _ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> tuple[Answer, bool]:
+        """The answer, and whether it is about a date the message gave (the user's own window)."""
         user, state = await self._user_and_state(visitor)
         # A language the user chose is a default, not a lock: a message clearly in the other language is answered
         # in it ("sorry I don't speak Spanish, how do I renew"); short or mixed ones keep the choice.
         keep = user.language if user.language_chosen and not self._clearly_other(text, user.language) else None
         answer = self.engine.answer(text, previous_language=user.language, language=keep,
                                     last_entry=state.last_entry_id, full=full, numbered=numbered)
+        dated = None
+        if self.deadlines is not None:
+            dated = await self.deadlines.read(user, text, answer.language, matched=answer.intent,
+                                              confidence=answer.confidence, thread=state.last_entry_id)
+            if dated is not None:
+                answer = dataclasses.replace(answer, reply=dated)
         learnt = answer.language if answer.language != user.language and not user.language_chosen else None
         await self.users.record_exchange(Exchange(
             user_id=user.id, language=learnt,
@@ -76,7 +93,7 @@ class Assistant:
             pending_choices=tuple(b.action for b in answer.reply.buttons), text=text if isinstance(text, str) else "",
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))
-        return answer
+        return answer, dated is not None
 
     def _clearly_other(self, text: str, chosen: str) -> bool:
         """A sentence (four words or more) that is confidently in the other language."""
@@ -88,7 +105,9 @@ class Assistant:
     async def route(self, visitor: Visitor, text: str) -> Routed:
         """A free-text message on a phone channel: a question (answered with a "Notify me" button), a request for
         a person ("quiero hablar con un asesor"), or a subscription ("avísenme", "darme de baja")."""
-        answer = await self.ask(visitor, text, full=False)
+        answer, dated = await self._ask(visitor, text, full=False)
+        if dated:
+            return Routed(Route.DEADLINE, answer)
         if answer.intent not in ("contacto", "suscripcion") or not isinstance(text, str):
             return Routed(Route.ANSWER, answer)  # the common case: no second look at the words
         tokens = set(self.engine.matcher.analyzer.tokens(text))
@@ -122,6 +141,8 @@ class Assistant:
         lang = user.language
         reply, entry_id = self._reply_for(action, lang, full, in_chat=visitor.channel not in CHANNELS_WITHOUT_PEOPLE)
         if reply is None:
+            reply = await self._dates(user, action, delivered=visitor.channel not in CHANNELS_WITHOUT_PEOPLE)
+        if reply is None:
             parsed = parse(action)
             if parsed is not None and parsed.kind is Kind.LANGUAGE:
                 return await self.set_language(visitor, parsed.value)
@@ -129,6 +150,28 @@ class Assistant:
         await self.users.save_state(user_id=user.id, last_entry_id=entry_id or state.last_entry_id,
                                     pending_choices=[b.action for b in reply.buttons])
         return reply
+
+    async def _dates(self, user: User, action: str, *, delivered: bool) -> Reply | None:
+        """Date and reminder buttons: this date, remind me, my reminders, cancel one."""
+        parsed = parse(action)
+        if self.deadlines is None or parsed is None:
+            return None
+        if parsed.kind in (Kind.DEADLINE, Kind.REMIND):
+            day = parse_day(parsed.extra)
+            assert day is not None
+            if parsed.kind is Kind.DEADLINE:
+                return await self.deadlines.confirm(user, parsed.value, day)
+            return await self.deadlines.remind(user, parsed.value, day, delivered=delivered)
+        if parsed.kind is Kind.REMINDERS:
+            return await self.deadlines.listing(user, delivered=delivered)
+        if parsed.kind is Kind.CANCEL_REMINDER and parsed.target is not None:
+            return await self.deadlines.cancel(user, parsed.target, delivered=delivered)
+        return None
+
+    async def reminders(self, visitor: Visitor) -> Reply:
+        """/reminders: the user's scheduled reminders, each with a button to cancel it."""
+        return await self.act(visitor, Action.REMINDERS, full=False) or self.engine.composer.fallback(
+            await self.language_of(visitor))
 
     def _reply_for(self, action: str, lang: str, full: bool, *, in_chat: bool = True
                    ) -> tuple[Reply | None, str | None]:

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 import yaml
 
 from .languages import LANGUAGES
+from .window_rules import WindowRule, parse_window
 PLACEHOLDER_MARK = "PLACEHOLDER"
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 URL_PATTERN = re.compile(r"^https?://\S+$")
@@ -113,6 +114,7 @@ class Entry:
     file: str = ""
     answers: tuple[Answer, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions staff attached
+    window: WindowRule | None = None          # the user's own deadline, worked out from a date they give
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,10 @@ class Catalogue:
 
     def referrals(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind is Kind.REFERRAL]
+
+    def with_windows(self) -> list[Entry]:
+        """Procedures with a deadline the bot can work out from a user's date."""
+        return [e for e in self.entries.values() if e.window is not None]
 
 
 def is_placeholder(value: object) -> bool:
@@ -361,7 +367,7 @@ def _keywords(ctx: _Ctx, value: Any, where: str = "keywords") -> dict[str, tuple
 
 ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "summary", "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
-                "answers")
+                "answers", "window")
 ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
 
 
@@ -439,7 +445,10 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         known_problems=_items(ctx, raw.get("known_problems"), "known_problems"),
         notes=_items(ctx, raw.get("notes"), "notes"),
         sources=sources, related=tuple(related), file=file, answers=_answers(ctx, raw.get("answers")),
+        window=parse_window(raw.get("window"), ctx.error),
     )
+    if entry.window is not None and kind is not Kind.PROCEDURE:
+        ctx.error("'window' only applies to procedures")
     return entry
 
 
@@ -625,6 +634,8 @@ def load_catalogue(root: Path) -> Catalogue:
         for rel in entry.related:
             if rel not in entries:
                 problems.add(entry.file, entry.id, f"'related' names unknown entry '{rel}'")
+        if entry.window is not None and entry.window.missed is not None and entry.window.missed not in entries:
+            problems.add(entry.file, entry.id, f"'window.missed' names unknown entry '{entry.window.missed}'")
     missing = [i for i in REQUIRED_IDS if i not in entries]
     if missing:
         problems.add(str(root), None, f"missing catalogue entries: {', '.join(missing)}")

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered|backup]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup]`."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the knowledge files and warn about placeholders")
     unanswered = sub.add_parser("unanswered", help="the questions the bot could not match, most frequent first")
     unanswered.add_argument("--limit", type=int, default=20)
+    reminders = sub.add_parser("reminders", help="the reminders users scheduled (safe while the bot runs)")
+    reminders.add_argument("--json", action="store_true", help="one JSON object per line")
     backup = sub.add_parser("backup", help="copy the database (DATABASE_PATH) to PATH; safe while the bot runs")
     backup.add_argument("path", help="the backup file to write (its folder is created; an older backup is replaced)")
     return parser
@@ -49,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(settings, args)
         if command == "unanswered":
             return asyncio.run(unanswered(settings, args.limit))
+        if command == "reminders":
+            return asyncio.run(reminders(settings, as_json=args.json))
         if command == "backup":
             return backup(settings, args.path)
         if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
@@ -98,10 +102,13 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 async def chat(settings: Settings) -> int:
     from .assistant import Assistant
     from .channels.terminal import TerminalChat
+    from .clock import SystemClock
+    from .deadlines import Deadlines
     engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
     storage = await Storage.open(settings.database_path)
     try:
-        await TerminalChat(Assistant(engine, storage.users)).run()
+        deadlines = Deadlines(engine, storage.reminders, SystemClock())
+        await TerminalChat(Assistant(engine, storage.users, deadlines)).run()
     finally:
         await storage.close()
     return 0
@@ -120,6 +127,31 @@ async def unanswered(settings: Settings, limit: int) -> int:
         print("no unanswered questions")
     for row in rows:
         print(f"{row.count:5d}  {row.last_asked[:16]}  {row.text}")
+    return 0
+
+
+async def reminders(settings: Settings, *, as_json: bool) -> int:
+    """Every reminder (user, channel, procedure, when, status), soonest first; read while the bot runs (WAL)."""
+    from .clock import MEXICO_CITY
+    if not Path(settings.database_path).exists():
+        print(f"no database at {settings.database_path} yet")
+        return 0
+    storage = await Storage.open(settings.database_path)
+    try:
+        rows = await storage.reminders.listing()
+    finally:
+        await storage.close()
+    if not rows and not as_json:
+        print("no reminders")
+    for row in rows:
+        due = row.due_at.astimezone(MEXICO_CITY).isoformat()
+        if as_json:
+            print(json.dumps({"user": row.user_id, "channel": row.channel, "entry": row.entry_id, "kind": row.kind,
+                              "due": due, "status": row.reported_status, "given": row.given.isoformat()}),
+                  flush=True)
+        else:
+            print(f"{due}  {row.reported_status:9}  {row.kind:8}  {row.entry_id:24}  user {row.user_id} "
+                  f"({row.channel})")
     return 0
 
 

@@ -35,6 +35,7 @@ class WhatsAppSettings:
     api_base_url: str = DEFAULT_GRAPH_URL
     update_template: str = "inm_update"
     reply_template: str = "staff_reply"
+    reminder_template: str = "inm_reminder"
 
     @classmethod
     def from_env(cls, get) -> "WhatsAppSettings | None":
@@ -51,7 +52,7 @@ class WhatsAppSettings:
             raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL (plain http only for 127.0.0.1 or localhost)")
         return cls(get("WHATSAPP_ACCESS_TOKEN"), get("WHATSAPP_PHONE_NUMBER_ID"), get("WHATSAPP_APP_SECRET"),
                    get("WHATSAPP_VERIFY_TOKEN"), base, get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
-                   get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply")
+                   get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply", get("WHATSAPP_REMINDER_TEMPLATE") or "inm_reminder")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ WORDS = {
     "suscribirme": "sub", "subscribe": "sub",
     "baja": "unsub", "stop": "unsub", "unsubscribe": "unsub", "cancelar suscripcion": "unsub",
     "contacto": "contact", "contact": "contact",
+    "recordatorios": "rems", "reminders": "rems", "mis recordatorios": "rems", "my reminders": "rems",
 }
 
 
@@ -57,6 +58,8 @@ class Conversation:
             return [await self.subscriptions.subscribe(visitor)]
         if routed.route is Route.UNSUBSCRIBE:
             return [await self.subscriptions.unsubscribe(visitor)]
+        if routed.route is Route.DEADLINE:
+            return [routed.answer.reply]
         answer = routed.answer
         if new_user and answer.kind == "none":
             return [self.greeting(answer.language)]  # "hola": the greeting, with the choice of language

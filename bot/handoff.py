@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from .engine import Engine
@@ -22,6 +22,9 @@ from .ports import MessageRef, PlaceGone, RelayItem, StaffDesk, StaffMember, Use
 from .actions import Action
 from .replies import Block, Button, Reply, Style
 from .storage import Conversation, HandoffRepository, SubscriptionRepository, User, UserRepository, utc_iso
+
+if TYPE_CHECKING:
+    from .deadlines import Deadlines
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,8 @@ def _note(text: str) -> Reply:
 class Handoff:
     def __init__(self, *, engine: Engine, users: UserRepository, handoffs: HandoffRepository,
                  subscriptions: SubscriptionRepository, channels: dict[str, UserChannel], desk: StaffDesk | None,
-                 release_minutes: int, clock: Callable[[], dt.datetime] | None = None):
+                 release_minutes: int, clock: Callable[[], dt.datetime] | None = None,
+                 deadlines: "Deadlines | None" = None):
         self.engine = engine
         self.texts = engine.texts
         self.users = users
@@ -46,6 +50,7 @@ class Handoff:
         self.channels = channels
         self.desk = desk
         self.release_minutes = release_minutes
+        self.deadlines = deadlines
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self._people: dict[int, tuple[str, str]] = {}   # user id -> (channel, external id) while with a person
         self._at: set[tuple[str, str]] = set()           # the same keys, for the hot path of every message
@@ -137,7 +142,8 @@ class Handoff:
     async def _card(self, user: User) -> Reply:
         conv = await self.handoffs.get(user.id)
         facts = CardFacts(name=user.display_name or user.external_id, username=user.username, language=user.language,
-                          channel=user.channel, user_id=user.external_id, extra=self._channel_lines(user),
+                          channel=user.channel, user_id=user.external_id,
+                          extra=self._channel_lines(user) + await self._deadline_lines(user),
                           subscribed=await self.subscriptions.is_subscribed(user.id),
                           recent=tuple(await self.users.recent_questions(user_id=user.id, limit=5)),
                           conversation=conv)
@@ -146,6 +152,10 @@ class Handoff:
         if conv.status != "human":
             buttons.insert(0, Button(self._t("card.take"), Action.card("take", user.id)))
         return Reply(card.blocks, tuple(buttons), card.language)
+
+    async def _deadline_lines(self, user: User) -> tuple[str, ...]:
+        """The user's own windows (dates they gave the bot), so staff see what is due."""
+        return await self.deadlines.card_lines(user, STAFF_LANGUAGE) if self.deadlines is not None else ()
 
     def _channel_lines(self, user: User) -> tuple[str, ...]:
         """What staff must know of the user's channel: on WhatsApp the phone and when the 24-hour window closes."""

@@ -49,12 +49,14 @@ class Purpose(str, Enum):
     CARD = "card"                  # the context card of a user's topic
     PROGRESS = "progress"          # a broadcast's progress message
     BROADCAST = "broadcast"
+    REMINDER = "reminder"          # a deadline reminder the scheduler sends
     LOOKUP = "lookup"              # reads: membership, chat info, files
     SETUP = "setup"                # command menus, webhook registration
 
     @property
     def to_user(self) -> bool:
-        return self in (Purpose.ANSWER, Purpose.NOTICE, Purpose.RELAY_TO_USER, Purpose.BROADCAST, Purpose.TYPING)
+        return self in (Purpose.ANSWER, Purpose.NOTICE, Purpose.RELAY_TO_USER, Purpose.BROADCAST, Purpose.TYPING,
+                        Purpose.REMINDER)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,10 @@ class UserChannel(Protocol):
 
     async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef: ...
 
+    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+        """A deadline reminder: the reply with its buttons, or (outside a messaging window) `line` in a template."""
+        ...
+
 
 class StaffDesk(Protocol):
     """The staff group: one place (forum topic) per user, or one shared stream with headers."""

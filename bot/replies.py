@@ -86,6 +86,8 @@ class Composer:
             self._items(b, entry, entry.deadlines, lang, self.t(lang, "section.deadlines"))
         for section in sections:
             self._section_body(b, entry, section, lang)
+        if entry.window is not None:  # "tell me your date": the bot works out the user's own window
+            b.add(Style.TEXT, self.t(lang, f"window.ask.{entry.window.given.value}"))
         if full:
             self._contact(b, lang, heading=True)
             self._sources(b, entry, lang)

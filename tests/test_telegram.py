@@ -68,13 +68,13 @@ async def test_free_text_leads_with_the_appointment_and_offers_sections(server, 
 
 async def test_typing_is_shown_while_a_slow_answer_is_prepared(server, bot, monkeypatch):
     assistant = bot.assistant
-    original = assistant.ask
+    original = assistant._ask
 
     async def slow_ask(*args, **kwargs):
         await asyncio.sleep(0.6)  # e.g. a busy database
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(assistant, "ask", slow_ask)
+    monkeypatch.setattr(assistant, "_ask", slow_ask)
     server.push_update(updates.private_text(BEN, "canje"))
     await reply_to(server, BEN["id"])
     typing = server.calls_to("sendChatAction", chat_id=BEN["id"])

@@ -17,6 +17,7 @@ HELP = {"/help", "/ayuda", "/start"}
 LANGUAGE = {"/language", "/idioma", "/lang"}
 MENU = {"/menu"}
 CONTACT = {"/contact", "/contacto"}
+REMINDERS = {"/reminders", "/recordatorios"}
 
 
 class TerminalChat:
@@ -57,6 +58,8 @@ class TerminalChat:
             reply = await self.assistant.act(VISITOR, "menu", full=False)
         elif command in CONTACT:
             reply = await self.assistant.act(VISITOR, "contact", full=False)
+        elif command in REMINDERS:
+            reply = await self.assistant.reminders(VISITOR)
         elif text.isdigit() and len(text) <= 2:
             reply = await self.assistant.choose(VISITOR, int(text), full=False)
             if reply is None:

@@ -10,6 +10,7 @@ from .db import Database, StorageError, migrations, utc_iso
 from .deliveries import DeliveryRepository
 from .handoff import Conversation, HandoffRepository, MessageLink
 from .inbox import Arrival, InboxItem, InboxRepository
+from .reminders import Deadline, Reminder, ReminderRepository
 from .subscriptions import SubscriptionRepository
 from .users import ConversationState, Exchange, QuestionRecord, UnansweredQuestion, User, UserRepository
 
@@ -25,12 +26,13 @@ class Storage:
     handoff: HandoffRepository
     inbox: InboxRepository
     deliveries: DeliveryRepository
+    reminders: ReminderRepository
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":
         db = await Database.open(path)
         return cls(db, UserRepository(db), SubscriptionRepository(db), BroadcastRepository(db),
-                   HandoffRepository(db), InboxRepository(db), DeliveryRepository(db))
+                   HandoffRepository(db), InboxRepository(db), DeliveryRepository(db), ReminderRepository(db))
 
     async def close(self) -> None:
         await self.users.close()
@@ -38,6 +40,6 @@ class Storage:
 
 
 __all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
-           "Database", "DeliveryRepository", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
-           "QuestionRecord", "Recipient", "Storage", "StorageError", "SubscriptionRepository",
+           "Database", "Deadline", "DeliveryRepository", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
+           "QuestionRecord", "Recipient", "Reminder", "ReminderRepository", "Storage", "StorageError", "SubscriptionRepository",
            "UnansweredQuestion", "User", "UserRepository", "migrations", "utc_iso"]

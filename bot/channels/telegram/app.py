@@ -35,15 +35,17 @@ log = logging.getLogger(__name__)
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 CONNECTION_POOL = 64
 COMMANDS = {
-    "es": ("start", "menu", "ayuda", "idioma", "contacto", "asesor", "suscribirme", "cancelar_suscripcion", "olvidar"),
-    "en": ("start", "menu", "help", "language", "contact", "human", "subscribe", "unsubscribe", "forget"),
+    "es": ("start", "menu", "ayuda", "idioma", "contacto", "asesor", "suscribirme", "cancelar_suscripcion", "recordatorios",
+           "olvidar"),
+    "en": ("start", "menu", "help", "language", "contact", "human", "subscribe", "unsubscribe", "reminders", "forget"),
 }
 COMMAND_TEXT_KEYS = {"start": "command.start", "menu": "command.menu", "ayuda": "command.help",
                      "help": "command.help", "idioma": "command.language", "language": "command.language",
                      "contacto": "command.contact", "contact": "command.contact", "olvidar": "command.forget",
                      "forget": "command.forget", "suscribirme": "command.subscribe", "subscribe": "command.subscribe",
                      "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe",
-                     "asesor": "command.human", "human": "command.human"}
+                     "asesor": "command.human", "human": "command.human", "recordatorios": "command.reminders",
+                     "reminders": "command.reminders"}
 # Only calls that post or change messages count against Telegram's flood limits; reads (getChatMember) do not.
 LIMITED_PREFIXES = ("send", "copy", "forward", "edit")
 

@@ -51,6 +51,10 @@ class TelegramUserChannel:
                 sent.append(ref_of(message))
         return sent
 
+    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+        """Telegram has no messaging window: the reminder with its buttons."""
+        return (await self.send(chat, reply, Purpose.REMINDER))[-1]
+
     async def replace(self, ref: MessageRef, reply: Reply) -> bool:
         """Replace a message in place; False when the reply does not fit one message (send it instead)."""
         chunks = html_chunks(reply)

@@ -22,7 +22,7 @@ from .channel import CHANNEL
 from .context import ack, send, services, visitor
 
 log = logging.getLogger(__name__)
-EDIT_IN_PLACE = (Kind.MENU, Kind.ENTRY, Kind.LANGUAGE)
+EDIT_IN_PLACE = (Kind.MENU, Kind.ENTRY, Kind.LANGUAGE, Kind.DEADLINE, Kind.CANCEL_REMINDER)
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -67,6 +67,11 @@ async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assistant = services(context).assistant
     lang = await assistant.language_of(visitor(update))
     await send(update, context, assistant.with_human_button(assistant.engine.composer.contact(lang), lang))
+
+
+async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reminders, /recordatorios: the user's reminders, each with a button to cancel it."""
+    await send(update, context, await services(context).assistant.reminders(visitor(update)))
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,6 +120,8 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await send(update, context, await svc.subscriptions.subscribe(visitor(update)))
     elif routed.route is Route.UNSUBSCRIBE:
         await send(update, context, await svc.subscriptions.unsubscribe(visitor(update)))
+    elif routed.route is Route.DEADLINE:
+        await send(update, context, routed.answer.reply)
     else:
         answer = routed.answer
         await send(update, context, svc.assistant.with_notify_button(answer.reply, answer.intent))
@@ -251,6 +258,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(["subscribe", "suscribirme"], subscribe, filters=private))
     application.add_handler(CommandHandler(["unsubscribe", "cancelar_suscripcion"], unsubscribe, filters=private))
     application.add_handler(CommandHandler(["human", "asesor"], request_person, filters=private))
+    application.add_handler(CommandHandler(["reminders", "recordatorios"], reminders, filters=private))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_message))
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.TEXT

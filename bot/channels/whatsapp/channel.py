@@ -167,6 +167,24 @@ class WhatsAppUserChannel:
                 raise
             return await self._post(Purpose.BROADCAST, await self._user(chat), self.update_template(broadcast, language))
 
+    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+        """Inside the window the reminder with its buttons; outside it the approved reminder template."""
+        user = await self._user(chat)
+        if self.window_open(user):
+            try:
+                return (await self.send(chat, reply, Purpose.REMINDER))[-1]
+            except Undeliverable as exc:
+                if exc.outcome is not Outcome.OUTSIDE_WINDOW:
+                    raise
+        return await self._post(Purpose.REMINDER, user, self.reminder_template(line, reply.language))
+
+    def reminder_template(self, line: str, language: str) -> dict:
+        frame = self.texts(language, "wa.template.reminder", text="")
+        text = template_parameter(line, WHATSAPP_LIMITS.template_body - measure(frame) - 8)
+        return {"type": "template", "template": {
+            "name": self.settings.reminder_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": text}]}]}}
+
     # ------------------------------------------------------------------ templates
     def update_parameter(self, broadcast: Broadcast, language: str) -> str:
         body = (broadcast.text_en if language == "en" else broadcast.text_es) or broadcast.text_es or ""
