@@ -81,7 +81,7 @@ class Assistant:
         dated = None
         if self.deadlines is not None:
             dated = await self.deadlines.read(user, text, answer.language, matched=answer.intent,
-                                              confidence=answer.confidence, thread=state.last_entry_id)
+                                              thread=state.last_entry_id)
             if dated is not None:
                 answer = dataclasses.replace(answer, reply=dated)
         learnt = answer.language if answer.language != user.language and not user.language_chosen else None

@@ -22,7 +22,6 @@ from .replies import Reply
 
 log = logging.getLogger(__name__)
 BARE_DATE_WORDS = 3       # "el 15/03/2027", "march 15 2027 i think": a date answering the bot's question
-CONFIDENT = 0.8           # a confident match on a procedure without a window keeps its normal answer
 
 
 def remind_at(day: dt.date) -> dt.datetime:
@@ -56,26 +55,29 @@ class Deadlines:
         folded = f" {fold(text)} "
         return [given for given in Given if self._has_cue(folded, given.value)]
 
-    def _entry_for(self, text: str, matched: str | None, confident: bool, thread: str | None,
-                   bare: bool) -> Entry | None:
+    def _entry_for(self, text: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
+        """Whose window the date is for: the procedure matched, the one its words point to, or the thread's."""
         entries = self.engine.catalogue.entries
         by_given = given_kinds(self.engine.catalogue)
         matched_entry = entries.get(matched) if matched else None
-        if matched_entry is not None and matched_entry.window is None and confident \
-                and matched_entry.kind.value == "procedure":
-            return None     # "I entered on 10 Nov as a tourist, can I change to resident?": that procedure's answer
         cued = self._cued(text)
         if matched_entry is not None and matched_entry.window is not None and \
                 (matched_entry.window.given in cued or bare):
             return matched_entry
-        if cued:
-            return by_given.get(cued[0])
+        cued_entry = by_given.get(cued[0]) if cued else None
+        if matched_entry is not None and matched_entry.window is None and matched_entry.kind.value == "procedure":
+            # "I arrived on 10 Nov as a tourist, can I change to resident?": that procedure's answer, unless it is
+            # what the dated procedure leads to once missed ("my card expired on 1 Nov" -> its window, then that)
+            missed = cued_entry.window.missed if cued_entry is not None and cued_entry.window else None
+            return cued_entry if missed == matched_entry.id else None
+        if cued_entry is not None:
+            return cued_entry
         thread_entry = entries.get(thread) if thread else None
         if bare and thread_entry is not None and thread_entry.window is not None:
             return thread_entry
         return None
 
-    async def read(self, user: User, text: str, lang: str, *, matched: str | None, confidence: float,
+    async def read(self, user: User, text: str, lang: str, *, matched: str | None,
                    thread: str | None) -> Reply | None:
         """A reply about the user's window when the message gives a date for one; None otherwise."""
         if not isinstance(text, str) or not text.strip():
@@ -86,9 +88,12 @@ class Deadlines:
         if probe is None:
             return None
         bare = leftover_words(text, probe.fragment) <= BARE_DATE_WORDS
-        entry = self._entry_for(text, matched, confidence >= CONFIDENT, thread, bare)
+        entry = self._entry_for(text, matched, thread, bare)
         if entry is None:
-            return self.composer.which(probe.date, lang) if bare and not probe.other else None
+            if not bare:
+                return None
+            # a bare date and nothing under discussion: what is it? (03/04 read the way the user's language writes it)
+            return self.composer.which(probe.other if probe.other and lang == "en" else probe.date, lang)
         assert entry.window is not None
         past = entry.window.given.in_past or self._has_cue(f" {fold(text)} ", "past")  # "expired on 1 Nov"
         found = find_date(text, lang, today, prefer_past=past) or probe

@@ -99,3 +99,17 @@ def test_the_terminal_contact_answer_says_no_person_reads_this_chat(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bot", "chat"], input="/contact\n/quit\n", text=True,
                             capture_output=True, env=env, cwd=ROOT, timeout=60)
     assert "no te atiende ninguna persona" in result.stdout and "escribe aquí" not in result.stdout.lower()
+
+
+def test_the_terminal_works_out_a_window_and_lists_reminders_it_cannot_deliver(tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "chat.sqlite3")}
+    result = run_bot("chat", stdin="my card expires 15/03/2030\n1\n/reminders\n/quit\n", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Your window: from February 13 to March 15, 2030." in result.stdout
+    assert "1) ⏰ Remind me" in result.stdout
+    assert "I'll remind you here at 9:00 (Mexico City time): February 13, 2030, March 8, 2030, March 14, 2030" \
+        in result.stdout
+    assert "Renewal of the temporary resident card: one week left, March 8, 2030" in result.stdout
+    assert "sent only on Telegram and WhatsApp" in result.stdout
+    listing = run_bot("reminders", env=env)
+    assert listing.returncode == 0 and listing.stdout.count("scheduled") == 3 and "(terminal)" in listing.stdout

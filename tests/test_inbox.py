@@ -133,6 +133,10 @@ async def test_forget_removes_every_row_that_names_the_user(server, tmp_path, en
     async with running_bot(server, database, engine, staff_chat_id=STAFF_CHAT) as bot:
         server.push_update(updates.private_text(ANA, "canje"))
         await reply_to(server, ANA["id"])
+        server.push_update(updates.private_text(ANA, "mi tarjeta vence el 15/03/2030"))   # a date and reminders
+        window = await reply_to(server, ANA["id"], count=2)
+        server.push_update(updates.callback(ANA, window.result, "rem:renovacion:20300315"))
+        await reply_to(server, ANA["id"], count=3)
         server.push_update(updates.command(ANA, "/subscribe"))
         server.push_update(updates.command(ANA, "/human"))
         await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "pidió" in c.params["text"])

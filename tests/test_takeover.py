@@ -255,3 +255,13 @@ async def test_plain_group_mode_routes_replies_through_stored_pairs(tmp_path, en
             server.assert_no_validation_errors()
         finally:
             await bot.stop()
+
+
+async def test_the_context_card_shows_the_users_own_deadlines(server, bot):
+    server.push_update(updates.private_text(ANA, "mi tarjeta vence el 15/03/2030"))
+    window = await reply_to(server, ANA["id"])
+    assert "del 13 de febrero al 15 de marzo de 2030" in window.params["text"]
+    await ask_for_person(server, ANA)
+    card = server.calls_to("sendMessage", chat_id=STAFF_CHAT)[0]
+    assert "Plazos: Expedición de documento migratorio por renovación 13 de febrero de 2030–15 de marzo de 2030 " \
+           "(aún no abre)" in card.params["text"]
