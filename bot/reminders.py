@@ -13,7 +13,7 @@ import logging
 from typing import Mapping
 
 from .catalogue import Catalogue
-from .clock import Clock, local_today
+from .clock import MEXICO_CITY, Clock, local_today
 from .outbox import Undeliverable
 from .ports import UserChannel
 from .storage import Reminder, ReminderRepository
@@ -22,6 +22,7 @@ from .window_replies import WindowComposer
 from .windows import ReminderKind, window_for
 
 log = logging.getLogger(__name__)
+SEND_HOURS = (8, 21)     # local hours in which reminders go out (they are scheduled for 09:00)
 
 
 class ReminderSender:
@@ -52,8 +53,15 @@ class ReminderSender:
                 log.exception("reminder pass failed")
             await asyncio.sleep(self.every)
 
+    def quiet(self) -> bool:
+        """No reminders at night (Mexico City time): one that fell due while the bot was down waits for morning."""
+        hour = self.clock.now().astimezone(MEXICO_CITY).hour
+        return not SEND_HOURS[0] <= hour < SEND_HOURS[1]
+
     async def tick(self) -> int:
         """Send what is due now; returns how many were sent."""
+        if self.quiet():
+            return 0
         now = self.clock.now()
         due = await self.repository.due(now, self.channels)
         latest: dict[tuple[int, str, str], Reminder] = {}
@@ -85,9 +93,9 @@ class ReminderSender:
         if channel is None or not await self.repository.claim(reminder.id, now):
             return 0
         composer = WindowComposer(self.catalogue, self.texts)
-        kind = ReminderKind(reminder.kind)
-        reply = composer.reminder(entry, window, kind, reminder.language)
-        line = composer.reminder_line(entry, window, kind, reminder.language)
+        kind, today = ReminderKind(reminder.kind), local_today(self.clock)
+        reply = composer.reminder(entry, window, kind, today, reminder.language)
+        line = composer.reminder_line(entry, window, kind, today, reminder.language)
         try:
             await channel.remind(reminder.external_id, reply, line)
         except Undeliverable as exc:

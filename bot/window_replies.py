@@ -126,11 +126,27 @@ class WindowComposer:
                                Action.cancel_reminder(rid)) for rid, _, _, day in items)
         return Reply(tuple(blocks), buttons, lang)
 
-    def reminder(self, entry: Entry, window: Window, kind: ReminderKind, lang: str) -> Reply:
+    def _reminder_line(self, window: Window, kind: ReminderKind, today: dt.date, name: str, lang: str) -> str:
+        """Worded from today, so a reminder sent late (the bot was down) still says the truth."""
+        closes = show(window.closes, lang) if window.closes else ""
+        if kind is ReminderKind.OPENS:
+            if today <= window.opens:
+                return self.t(lang, "reminder.opens", name=name)
+            return self.t(lang, "reminder.open_since", name=name, opens=show(window.opens, lang))
+        left = window.days_left(today) or 0
+        if left <= 0:
+            return self.t(lang, "reminder.today", name=name, closes=closes)
+        if left == 1:
+            return self.t(lang, "reminder.last_day", name=name, closes=closes)
+        if left == 7:
+            return self.t(lang, "reminder.closing", name=name, closes=closes)
+        return self.t(lang, "reminder.days_left", name=name, closes=closes, days=left)
+
+    def reminder(self, entry: Entry, window: Window, kind: ReminderKind, today: dt.date, lang: str) -> Reply:
         """The reminder itself: what is due, the dates, the rule's doubt if any, the procedure and the firm."""
         name = self._name(entry, lang)
         closes = show(window.closes, lang) if window.closes else ""
-        lines = [self.t(lang, f"reminder.{kind.value}", name=name, closes=closes)]
+        lines = [self._reminder_line(window, kind, today, name, lang)]
         if kind is ReminderKind.OPENS and window.closes is not None:
             lines.append(self.t(lang, "reminder.until", closes=closes))
         blocks = [Block(Style.TEXT, tuple(lines))]
@@ -140,9 +156,9 @@ class WindowComposer:
                    Button(self.t(lang, "button.reminders"), Action.REMINDERS))
         return Reply(tuple(blocks), buttons, lang)
 
-    def reminder_line(self, entry: Entry, window: Window, kind: ReminderKind, lang: str) -> str:
+    def reminder_line(self, entry: Entry, window: Window, kind: ReminderKind, today: dt.date, lang: str) -> str:
         """The reminder on one line, for a WhatsApp template parameter (no buttons, no new lines)."""
-        reply = self.reminder(entry, window, kind, lang)
+        reply = self.reminder(entry, window, kind, today, lang)
         return " ".join(line for block in reply.blocks for line in block.lines)
 
 

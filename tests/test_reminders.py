@@ -187,7 +187,7 @@ async def test_reminders_due_while_the_bot_was_down(assistant, storage, engine, 
     channel = RecordingChannel(storage)
     clock.set(dt.datetime(2027, 3, 10, 15, 0, tzinfo=UTC))                   # down from 13 Feb to 10 Mar
     assert await _sender(storage, engine, clock, channel).tick() == 1        # only the latest of the window
-    assert "one week left" in channel.sent[0][1]
+    assert "5 days left for Renewal of the temporary resident card. The last day is March 15, 2027." in channel.sent[0][1]
     kinds = {r.kind: r.status for r in await storage.reminders.listing()}
     assert kinds == {"opens": "dropped", "closing": "sent", "last_day": "scheduled"}
     clock.set(dt.datetime(2027, 3, 20, 15, 0, tzinfo=UTC))                   # down again, past the last day
@@ -204,3 +204,14 @@ async def test_a_reminder_the_channel_refuses_is_not_retried(assistant, storage,
     assert await sender.tick() == 0
     assert (await storage.reminders.listing())[0].status == "failed"
     assert await sender.tick() == 0
+
+
+async def test_a_late_reminder_waits_for_morning_and_says_what_is_true_that_day(assistant, storage, engine, clock):
+    await assistant.act(BEN, "rem:renovacion:20270315", full=False)
+    channel = RecordingChannel(storage)
+    clock.set(dt.datetime(2027, 3, 15, 9, 0, tzinfo=UTC))                    # 03:00 on the last day: too early
+    sender = _sender(storage, engine, clock, channel)
+    assert await sender.tick() == 0 and channel.sent == []
+    clock.set(dt.datetime(2027, 3, 15, 14, 0, tzinfo=UTC))                   # 08:00
+    assert await sender.tick() == 1
+    assert "today, March 15, 2027, is the last day for Renewal" in channel.sent[0][1]
