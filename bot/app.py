@@ -112,8 +112,8 @@ class App:
         self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster,
                               self.channels)
                        if self.desk is not None else None)
-        self.reminders = ReminderSender(storage.reminders, self.engine.catalogue, self.engine.texts, self.channels,
-                                        self.clock, every=self.tuning.reminder_every)
+        self.reminders = ReminderSender(storage.reminders, self.engine, self.channels, self.clock,
+                                        every=self.tuning.reminder_every)
         self.outbox.on_blocked(self._blocked)
         if self.telegram is not None:
             self.telegram.register(BotServices(settings, storage, self.assistant, self.subscriptions, self.handoff,

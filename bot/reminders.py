@@ -12,12 +12,11 @@ import asyncio
 import logging
 from typing import Mapping
 
-from .catalogue import Catalogue
+from .engine import Engine
 from .clock import MEXICO_CITY, Clock, local_today
 from .outbox import Undeliverable
 from .ports import UserChannel
 from .storage import Reminder, ReminderRepository
-from .texts import Texts
 from .window_replies import WindowComposer
 from .windows import ReminderKind, window_for
 
@@ -26,11 +25,10 @@ SEND_HOURS = (8, 21)     # local hours in which reminders go out (they are sched
 
 
 class ReminderSender:
-    def __init__(self, repository: ReminderRepository, catalogue: Catalogue, texts: Texts,
-                 channels: Mapping[str, UserChannel], clock: Clock, *, every: float = 30.0):
+    def __init__(self, repository: ReminderRepository, engine: Engine, channels: Mapping[str, UserChannel],
+                 clock: Clock, *, every: float = 30.0):
         self.repository = repository
-        self.catalogue = catalogue
-        self.texts = texts
+        self.engine = engine          # the catalogue is read at each send: /reload applies to reminders too
         self.channels = channels
         self.clock = clock
         self.every = every
@@ -78,7 +76,7 @@ class ReminderSender:
 
     async def _send(self, reminder: Reminder) -> int:
         now = self.clock.now()
-        entry = self.catalogue.entries.get(reminder.entry_id)
+        entry = self.engine.catalogue.entries.get(reminder.entry_id)
         if entry is None or entry.window is None:
             await self.repository.drop(reminder.id, now)
             log.info("reminder %d dropped: procedure %s has no window any more", reminder.id, reminder.entry_id)
@@ -92,7 +90,7 @@ class ReminderSender:
         channel = self.channels.get(reminder.channel)
         if channel is None or not await self.repository.claim(reminder.id, now):
             return 0
-        composer = WindowComposer(self.catalogue, self.texts)
+        composer = WindowComposer(self.engine.catalogue, self.engine.texts)
         kind, today = ReminderKind(reminder.kind), local_today(self.clock)
         reply = composer.reminder(entry, window, kind, today, reminder.language)
         line = composer.reminder_line(entry, window, kind, today, reminder.language)

@@ -161,7 +161,7 @@ async def test_forget_deletes_dates_and_reminders(assistant, storage):
 
 # ---------------------------------------------------------------------------------------------- the scheduler
 def _sender(storage, engine, clock, channel) -> ReminderSender:
-    return ReminderSender(storage.reminders, engine.catalogue, engine.texts, {"telegram": channel}, clock)
+    return ReminderSender(storage.reminders, engine, {"telegram": channel}, clock)
 
 
 async def test_a_due_reminder_is_sent_once_claimed_before_the_request_and_never_again(assistant, storage, engine,
