@@ -113,7 +113,7 @@ class App:
                               self.channels)
                        if self.desk is not None else None)
         self.reminders = ReminderSender(storage.reminders, self.engine, self.channels, self.clock,
-                                        every=self.tuning.reminder_every)
+                                        every=self.tuning.reminder_every, hours=settings.reminder_hours)
         self.outbox.on_blocked(self._blocked)
         if self.telegram is not None:
             self.telegram.register(BotServices(settings, storage, self.assistant, self.subscriptions, self.handoff,

@@ -69,6 +69,7 @@ class Settings:
     log_level: str = "INFO"
     handoff_release_minutes: int = 120
     question_retention_days: int = 180
+    reminder_hours: tuple[int, int] = (8, 21)     # Mexico City hours in which reminders may go out
     whatsapp: WhatsAppSettings | None = None
 
     def secrets(self) -> tuple[str | None, ...]:
@@ -100,8 +101,17 @@ class Settings:
             log_level=_level(get("LOG_LEVEL")),
             handoff_release_minutes=_positive(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
             question_retention_days=_positive(get("QUESTION_RETENTION_DAYS") or "180", "QUESTION_RETENTION_DAYS"),
+            reminder_hours=_hours(get("REMINDER_HOURS") or "8-21"),
             whatsapp=WhatsAppSettings.from_env(get),
         )
+
+
+def _hours(value: str) -> tuple[int, int]:
+    """REMINDER_HOURS "8-21": reminders go out from 08:00 until 21:00 Mexico City time."""
+    match = re.fullmatch(r"(\d{1,2})\s*-\s*(\d{1,2})", value)
+    if match is None or not 0 <= int(match.group(1)) < int(match.group(2)) <= 24:
+        raise ConfigError(f"REMINDER_HOURS must be two hours like 8-21 (from, until; 0-24), got {value!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def _int(value: str | None, name: str) -> int:

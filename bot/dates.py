@@ -14,7 +14,8 @@ from babel.dates import format_date
 LOCALES = {"es": "es_MX", "en": "en"}
 MAX_TEXT = 400                # longer messages are stories: the date search looks at their first part only
 _NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?![\d/.-])")
-_VAGUE = re.compile(r"\b(años?|anos?|years?|mes(es)?|months?|semanas?|weeks?)\b", re.IGNORECASE)
+_VAGUE = re.compile(r"\b(años?|anos?|years?|mes(es)?|months?|semanas?|weeks?|d[ií]as?|days?|horas?|hours?)\b",
+                    re.IGNORECASE)   # "60 días", "30 days before": durations, not dates (unless "hace 5 días")
 _RELATIVE_OK = re.compile(r"\b(hace|ago|ayer|yesterday|hoy|today|mañana|manana|tomorrow)\b", re.IGNORECASE)
 
 
@@ -79,6 +80,8 @@ def find_date(text: str, lang: str, today: dt.date, *, prefer_past: bool = False
     numeric = _NUMERIC.search(text)
     if numeric is not None:
         return _numeric(numeric, today, prefer_past)
+    if not re.search(r"\d", text) and not _RELATIVE_OK.search(text):
+        return None   # every date a user gives has a digit or a word like "ayer": most messages stop here
     from dateparser.search import search_dates  # imported on first use: its language data takes a moment
     languages = [lang, "en" if lang == "es" else "es"]
     found = search_dates(text, languages=languages, settings=_settings(today, prefer_past, "DMY"))

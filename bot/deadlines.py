@@ -65,11 +65,10 @@ class Deadlines:
                 (matched_entry.window.given in cued or bare):
             return matched_entry
         cued_entry = by_given.get(cued[0]) if cued else None
-        if matched_entry is not None and matched_entry.window is None and matched_entry.kind.value == "procedure":
-            # "I arrived on 10 Nov as a tourist, can I change to resident?": that procedure's answer, unless it is
-            # what the dated procedure leads to once missed ("my card expired on 1 Nov" -> its window, then that)
-            missed = cued_entry.window.missed if cued_entry is not None and cued_entry.window else None
-            return cued_entry if missed == matched_entry.id else None
+        if matched_entry is not None and matched_entry.window is None and not bare:
+            # "I arrived on 10 Nov as a tourist, can I change to resident?", "my card expired 3 months ago" (the
+            # regularisation), "ayer no llegué a mi cita" (appointments): that answer, not a window
+            return None
         if cued_entry is not None:
             return cued_entry
         thread_entry = entries.get(thread) if thread else None

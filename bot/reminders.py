@@ -21,17 +21,18 @@ from .window_replies import WindowComposer
 from .windows import ReminderKind, window_for
 
 log = logging.getLogger(__name__)
-SEND_HOURS = (8, 21)     # local hours in which reminders go out (they are scheduled for 09:00)
+SEND_HOURS = (8, 21)     # local hours in which reminders go out (they are scheduled for 09:00); REMINDER_HOURS
 
 
 class ReminderSender:
     def __init__(self, repository: ReminderRepository, engine: Engine, channels: Mapping[str, UserChannel],
-                 clock: Clock, *, every: float = 30.0):
+                 clock: Clock, *, every: float = 30.0, hours: tuple[int, int] = SEND_HOURS):
         self.repository = repository
         self.engine = engine          # the catalogue is read at each send: /reload applies to reminders too
         self.channels = channels
         self.clock = clock
         self.every = every
+        self.hours = hours
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -54,7 +55,7 @@ class ReminderSender:
     def quiet(self) -> bool:
         """No reminders at night (Mexico City time): one that fell due while the bot was down waits for morning."""
         hour = self.clock.now().astimezone(MEXICO_CITY).hour
-        return not SEND_HOURS[0] <= hour < SEND_HOURS[1]
+        return not self.hours[0] <= hour < self.hours[1]
 
     async def tick(self) -> int:
         """Send what is due now; returns how many were sent."""

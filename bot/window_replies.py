@@ -67,6 +67,7 @@ class WindowComposer:
             missed = self.catalogue.entries.get(rule.missed) if rule.missed else None
             if missed is not None and missed.id != "contacto":
                 buttons.append(Button(self._name(missed, lang), Action.entry(missed.id)))
+            buttons.append(Button(self._name(entry, lang), Action.entry(entry.id)))   # e.g. the fine for a late notice
         else:
             days = window.reminder_days(today)
             if days:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest_asyncio
 
 from tests.fake_bot_api import updates
@@ -73,3 +75,42 @@ async def test_kill_9_during_a_takeover_burst_loses_no_message_either_way(server
         assert await second.terminate() == 0
     assert len(copied(ben["id"], user_ids)) == 40 and len(copied(STAFF_CHAT, staff_ids)) == 40
     server.assert_no_validation_errors()
+
+
+async def test_kill_9_while_reminders_go_out_never_sends_one_twice(server, tmp_path):
+    """20 reminders due at once, each request held 0.4 s by the fake; kill -9 mid-way, restart: none twice."""
+    import datetime as dt
+
+    from bot.storage import Storage
+
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    now = dt.datetime.now(dt.timezone.utc)
+    entered = (now - dt.timedelta(days=20)).date()                 # a canje window still open for ten days
+    for user in USERS:
+        stored, _ = await storage.users.user_and_state(channel="telegram", external_id=str(user["id"]),
+                                                       language="es", display_name=None, username=None)
+        await storage.reminders.schedule(user_id=stored.id, entry_id="canje", given=entered,
+                                         moments=[("closing", now - dt.timedelta(minutes=1))], now=now)
+    await storage.close()
+    env = bot_env(server, database, REMINDER_HOURS="0-24")
+    server.delay("sendMessage", 0.4, times=None)
+
+    def reminded(chat_id: int) -> int:
+        return len([c for c in server.calls_to("sendMessage") if c.chat_id == chat_id
+                    and "Recordatorio" in c.params.get("text", "")])
+
+    first = BotProcess(env, tmp_path / "first.log").start()
+    await until(lambda: sum(reminded(u["id"]) for u in USERS) >= 4)
+    first.kill9()
+    assert sum(reminded(u["id"]) for u in USERS) < len(USERS), "every reminder went out before the kill"
+    server.clear_faults()
+    second = BotProcess(env, tmp_path / "second.log").start()
+    try:
+        await until(lambda: sum(reminded(u["id"]) for u in USERS) >= len(USERS) - 1)
+        await asyncio.sleep(0.5)
+    finally:
+        await second.terminate()
+    counts = [reminded(u["id"]) for u in USERS]
+    assert max(counts) == 1, f"a reminder was sent twice: {counts}"
+    assert counts.count(0) <= 1        # at most the one whose request was in flight at the kill

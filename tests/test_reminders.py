@@ -3,6 +3,7 @@ scheduled, and what the scheduler sends (once), keeps or drops."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -215,3 +216,19 @@ async def test_a_late_reminder_waits_for_morning_and_says_what_is_true_that_day(
     clock.set(dt.datetime(2027, 3, 15, 14, 0, tzinfo=UTC))                   # 08:00
     assert await sender.tick() == 1
     assert "today, March 15, 2027, is the last day for Renewal" in channel.sent[0][1]
+
+
+async def test_a_crash_during_the_request_never_sends_the_reminder_twice(assistant, storage, engine, clock):
+    await assistant.act(BEN, "rem:canje:20261125", full=False)
+    clock.set(dt.datetime(2026, 12, 18, 15, 0, tzinfo=UTC))                  # the "one week left" reminder
+
+    class DiesMidRequest(RecordingChannel):
+        async def remind(self, chat, reply, line):
+            await super().remind(chat, reply, line)       # the request went out...
+            raise asyncio.CancelledError                  # ...and the process died before recording it
+
+    with pytest.raises(asyncio.CancelledError):
+        await _sender(storage, engine, clock, DiesMidRequest(storage)).tick()
+    after_restart = RecordingChannel(storage)
+    assert await _sender(storage, engine, clock, after_restart).tick() == 0 and after_restart.sent == []
+    assert [r.reported_status for r in await storage.reminders.listing()] == ["sent", "scheduled"]
