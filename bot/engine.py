@@ -71,7 +71,7 @@ class Answer:
 
 def documents(catalogue: Catalogue) -> list[Document]:
     """What the matcher indexes: each entry's names and keywords, per language."""
-    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang], *e.examples.get(lang, ()))
+    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang], *e.attached.get(lang, ()))
                             for lang in ("es", "en")})
             for e in catalogue.entries.values() if e.kind is not Kind.REFERRAL]
 
