@@ -3,6 +3,8 @@
 tests/data/*.tsv were used to tune the catalogue and thresholds (a test asserts the targets on them);
 bench/data/questions_blind2.tsv was never looked at line by line; bench/data/questions_blind3.tsv (2026-12-01, written from
 the catalogue descriptions only, with referral labels) is the honest estimate for new questions: never tune on it.
+
+    .venv/bin/python bench/bench_accuracy.py [SET.tsv ...]    (default: every set)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ SETS = sorted((ROOT / "tests/data").glob("*.tsv")) + sorted((ROOT / "bench/data"
 
 def main() -> None:
     engine = Engine.from_directory()
-    for path in SETS:
+    for path in [Path(a).resolve() for a in sys.argv[1:]] or SETS:  # given sets, or every set
         rows = read_labelled(path)
         print(f"{path.relative_to(ROOT)} ({len(rows)} lines): {evaluate(engine, rows).summary()}")
 

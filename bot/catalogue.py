@@ -111,6 +111,8 @@ class Entry:
     notes: tuple[Item, ...] = ()
     sources: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    # `examples` holds the entry's own `examples:` and the questions staff attached; `attached` only the latter
+    attached: dict[str, tuple[str, ...]] = field(default_factory=dict)
     file: str = ""
     answers: tuple[Answer, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions staff attached
@@ -365,7 +367,7 @@ def _keywords(ctx: _Ctx, value: Any, where: str = "keywords") -> dict[str, tuple
     return result
 
 
-ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "summary", "applies_to",
+ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "examples", "summary", "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
                 "answers", "window")
 ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
@@ -436,6 +438,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         reviewed=_date(ctx, raw.get("reviewed"), "reviewed"),
         name=_text(ctx, raw.get("name"), "name") or Text("", ""),
         keywords=_keywords(ctx, raw.get("keywords")),
+        examples=_keywords(ctx, raw["examples"], "examples") if "examples" in raw else {},
         summary=_text(ctx, raw.get("summary"), "summary") or Text("", ""),
         applies_to=_text(ctx, raw.get("applies_to"), "applies_to", required=kind is Kind.PROCEDURE),
         requirements=_items(ctx, raw.get("requirements"), "requirements"),
@@ -593,7 +596,8 @@ def _attach_examples(problems: Problems, name: str, raw: Any, entries: dict[str,
             return
         lists[lang] = tuple(v.strip() for v in values)
     entry = entries[entry_id]
-    entries[entry_id] = dataclasses.replace(entry, examples=lists)
+    merged = {lang: tuple(dict.fromkeys((*entry.examples.get(lang, ()), *lists[lang]))) for lang in LANGUAGES}
+    entries[entry_id] = dataclasses.replace(entry, examples=merged, attached=lists)
 
 
 def load_catalogue(root: Path) -> Catalogue:

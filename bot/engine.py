@@ -9,6 +9,7 @@ from pathlib import Path
 from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
 from .matcher import Document, Match, Matcher, MatchKind
+from .model import ExampleModel, Sample
 from .answers import AnswerFinder
 from .referrals import ReferralFinder
 from .replies import Composer, Reply, Section
@@ -59,7 +60,9 @@ class Answer:
     reply: Reply
     unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
     referral: str | None = None  # another authority handles it: the referral entry's id (kind stays "none")
-    decided_by: str | None = None  # the specific question's phrasing that picked the answer (staff see why)
+    # what picked the answer, for staff: "phrase: <keyword>" (lexical matcher or referral), "example: <question>"
+    # (the example question the model leaned on most), "answer: <phrasing>" (a specific question's answer)
+    decided_by: str | None = None
 
     def as_json(self) -> dict:
         """The stable `python -m bot ask --json` record."""
@@ -71,9 +74,16 @@ class Answer:
 
 def documents(catalogue: Catalogue) -> list[Document]:
     """What the matcher indexes: each entry's names and keywords, per language."""
-    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang], *e.examples.get(lang, ()))
+    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang], *e.attached.get(lang, ()))
                             for lang in ("es", "en")})
             for e in catalogue.entries.values() if e.kind is not Kind.REFERRAL]
+
+
+def model_samples(catalogue: Catalogue) -> list[Sample]:
+    """What the example model learns from: every entry's names, keywords and example questions (referrals too)."""
+    return [sample for e in catalogue.entries.values() for lang in ("es", "en")
+            for sample in (*(Sample(e.id, p) for p in (e.name.get(lang), *e.keywords[lang])),
+                           *(Sample(e.id, q, example=True) for q in e.examples.get(lang, ())))]
 
 
 class Engine:
@@ -88,6 +98,10 @@ class Engine:
     def _build(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.matcher = Matcher(documents(catalogue))
+        self.model = ExampleModel(model_samples(catalogue))
+        self.known_examples = {fold(q): (e.id, q) for e in catalogue.entries.values() for lang in ("es", "en")
+                               for q in e.examples.get(lang, ()) if fold(q)}  # asked word for word: that entry
+        self._referral_ids = frozenset(e.id for e in catalogue.referrals())
         vocabulary = {lang: {w for e in catalogue.entries.values()
                              for phrase in (e.name.get(lang), *e.keywords[lang]) for w in words(phrase)}
                       for lang in ("es", "en")}
@@ -125,14 +139,16 @@ class Engine:
         if not any(ch.isalpha() for ch in text):
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))
-        match = self.matcher.match(text)
+        match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
+        if referral_id is not None:  # the model is sure another authority handles it
+            return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
         if match.kind is not MatchKind.ENTRY and not full:  # "can't I renew one more time?": the exact question
             specific = self.answers.find(text, last_entry)
             if specific is not None:
                 chosen = self.catalogue.get(specific.entry_id)
                 return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
                                                               self.composer.specific(chosen, specific.answer, lang)),
-                                           decided_by=specific.phrase)
+                                           decided_by=f"answer: {specific.phrase}")
         if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
@@ -155,10 +171,17 @@ class Engine:
         if match.kind is MatchKind.NONE:
             referral = self.referrals.find(text)
             if referral is not None:  # another authority handles it: say which, never guess an INM procedure
-                entry = self.catalogue.get(referral[0])
-                return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
-                                                        self.composer.entry(entry, lang, full=full)),
-                                           referral=entry.id)
+                return self._referral_answer(text, lang, referral[0], match.confidence, full,
+                                             f"phrase: {referral[1]}")
+            guess = self.model.decide(text)  # no keyword covers it: the examples may
+            if guess is not None and guess.entry_id in self._referral_ids:
+                return self._referral_answer(text, lang, guess.entry_id, guess.confidence, full,
+                                             f"example: {guess.example}")
+            if guess is not None:
+                entry = self.catalogue.get(guess.entry_id)
+                decided = Match(MatchKind.ENTRY, entry.id, guess.candidates, guess.confidence, match.aspects)
+                return dataclasses.replace(self._entry_answer(text, lang, entry, decided, self.composer.entry(
+                    entry, lang, full=full, lead=lead)), decided_by=f"example: {guess.example}")
             return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
                                 self.composer.fallback(lang), unanswered=True)
         entry = self.catalogue.get(match.entry_id)
@@ -167,9 +190,46 @@ class Engine:
             chosen = self.catalogue.get(specific.entry_id)
             return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
                                                           self.composer.specific(chosen, specific.answer, lang)),
-                                       decided_by=specific.phrase)
-        return self._entry_answer(text, lang, entry, match,
-                                  self.composer.entry(entry, lang, full=full, lead=lead))
+                                       decided_by=f"answer: {specific.phrase}")
+        return dataclasses.replace(self._entry_answer(text, lang, entry, match,
+                                                      self.composer.entry(entry, lang, full=full, lead=lead)),
+                                   decided_by=decided_by)
+
+    def _combine(self, text: str, match: Match) -> tuple[Match, str | None, str | None]:
+        """The lexical match, re-ranked by the example model: (match, what decided, referral id or None).
+
+        A question asked word for word as an entry's example gets that entry. When the lexical matcher found
+        entries, the model re-ranks them (lexical ranking score + fuse_weight x model score), and takes the
+        question for a referral only when it is sure of it; "which one?" stays unless the model is sure of a
+        referral. When the lexical matcher found nothing, the model is asked later, after the follow-ups
+        ("how much is it?") had their turn (see _answer_text), with its own threshold.
+        """
+        known = self.known_examples.get(fold(text))
+        if known is not None:
+            entry_id, question = known
+            if entry_id in self._referral_ids:
+                return match, f"example: {question}", entry_id
+            return (Match(MatchKind.ENTRY, entry_id, (entry_id,), 1.0, match.aspects, ranked=match.ranked),
+                    f"example: {question}", None)
+        if match.kind is MatchKind.NONE:
+            return match, None, None
+        changed = self.model.rerank(text, match.ranked, self._referral_ids)
+        if changed is not None and changed[0] in self._referral_ids:
+            return match, f"example: {changed[1]}", changed[0]
+        if match.kind is MatchKind.AMBIGUOUS:
+            return match, None, None
+        if changed is None:
+            return match, f"phrase: {match.phrase}" if match.phrase else None, None
+        entry_id, example, _ = changed
+        candidates = (entry_id, *(e for e in match.candidates if e != entry_id))
+        return dataclasses.replace(match, entry_id=entry_id, candidates=candidates), f"example: {example}", None
+
+    def _referral_answer(self, text: str, lang: str, referral_id: str, confidence: float, full: bool,
+                         decided_by: str | None) -> Answer:
+        entry = self.catalogue.get(referral_id)
+        return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), confidence,
+                                                self.composer.entry(entry, lang, full=full)),
+                                   referral=entry.id, decided_by=decided_by)
 
     def _only_a_place(self, text: str) -> bool:
         tokens = [t for t in self.matcher.analyzer.tokens(text) if t != "OFFTOPIC"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import Iterable, Mapping
@@ -58,6 +58,13 @@ class Match:
     confidence: float
     aspects: frozenset[str] = frozenset()
     has_words: bool = True  # False when nothing but stop words was written ("hola", "thanks")
+    ranked: tuple[tuple[str, float], ...] = ()  # every entry that scored, best first, with its ranking score
+    phrases: Mapping[str, str] = field(default_factory=dict)  # entry -> its keyword phrase closest to the question
+
+    @property
+    def phrase(self) -> str | None:
+        """The keyword phrase that decided (of the chosen entry), for staff to see why."""
+        return self.phrases.get(self.entry_id) if self.entry_id else None
 
     @property
     def found(self) -> bool:
@@ -79,6 +86,7 @@ class Matcher:
         self.settings = settings or MatchSettings()
         self.general_words = load_wordlist("common_es.txt") | load_wordlist("common_en.txt")
         self._phrases: list[tuple[str, tuple[str, ...]]] = []
+        self._phrase_text: list[str] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._entry_terms: dict[str, set[str]] = defaultdict(set)
         self._surface: dict[str, str] = {}  # a word seen in keywords -> its term
@@ -124,6 +132,7 @@ class Matcher:
                 self._surface.setdefault(token, term)
         index = len(self._phrases)
         self._phrases.append((entry_id, terms))
+        self._phrase_text.append(" ".join(phrase.split()))
         for term in terms:
             self._postings[term].append(index)
         self._entry_terms[entry_id].update(terms)
@@ -162,9 +171,10 @@ class Matcher:
         The score decides whether to answer at all; the overlap (Dice of the best phrase and the question)
         breaks near-ties in favour of the entry whose own wording explains more of the question.
         """
-        return self._scores(self.terms(text))
+        return {e: (score, dice) for e, (score, dice, _) in self._scores(self.terms(text)).items()}
 
-    def _scores(self, pairs: list[tuple[str, str | None]]) -> dict[str, tuple[float, float]]:
+    def _scores(self, pairs: list[tuple[str, str | None]]) -> dict[str, tuple[float, float, int]]:
+        """(score, overlap, index of the entry's phrase that shares most with the question) per entry."""
         known = {term for _, term in pairs if term is not None}
         unknown = [token for token, term in pairs if term is None]
         plain_unknown = sum(1 for t in unknown if t != OFFTOPIC)
@@ -186,7 +196,12 @@ class Matcher:
         strength, owner = self._phrase_strength[touched], self._phrase_entry[touched]
         query_weight = sum(self.idf[t] for t in known)
         best_share, best_dice = np.zeros(n_entries), np.zeros(n_entries)
-        np.maximum.at(best_share, owner, weight / full * strength)
+        share = weight / full * strength
+        np.maximum.at(best_share, owner, share)
+        best_phrase = np.zeros(n_entries, dtype=np.int64)
+        order = np.lexsort((-share, owner))  # within each entry, its best phrase first; take the first per entry
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]] if len(order) else order
+        best_phrase[owner[first]] = touched[first]
         np.maximum.at(best_dice, owner, 2 * weight / (full + query_weight) * strength)
         active = np.zeros(len(self._phrases), dtype=bool)  # phrases present enough to explain their terms
         active[touched[weight / full >= self.settings.activation]] = True
@@ -199,24 +214,27 @@ class Matcher:
         e = self.settings.phrase_exponent
         entries = np.flatnonzero(best_share)
         scores = best_share[entries] ** e * (explained[entries] / total) ** (1 - e)
-        return {self.entry_ids[i]: (float(score), float(best_dice[i]))
+        return {self.entry_ids[i]: (float(score), float(best_dice[i]), int(best_phrase[i]))
                 for i, score in zip(entries.tolist(), scores.tolist())}
 
     def match(self, text: str) -> Match:
         g = self.settings.dice
         pairs = self.terms(text)  # analysed once: scoring, aspects and the checks below all read it
         raw = self._scores(pairs)
-        scored = {e: score * dice ** g for e, (score, dice) in raw.items()}
+        scored = {e: score * dice ** g for e, (score, dice, _) in raw.items()}
         aspects = frozenset(t for t, _ in pairs if t in ASPECTS)
-        ranked = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = tuple(sorted(scored.items(), key=lambda kv: kv[1], reverse=True))
+        phrases = {e: self._phrase_text[raw[e][2]] for e, _ in ranked[:3]}
         s = self.settings
         only_aspects = {t for _, t in pairs if t is not None} <= set(ASPECTS)
         if not ranked or raw[ranked[0][0]][0] < s.accept or only_aspects:  # "how much?" alone names no entry
             return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]),
-                         round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects, has_words=bool(pairs))
+                         round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects, has_words=bool(pairs),
+                         ranked=ranked, phrases=phrases)
         best_id, best = ranked[0]
         close = [e for e, score in ranked[1:3] if score >= s.ambiguous_floor and best - score <= s.ambiguous_margin]
         if close:
-            return Match(MatchKind.AMBIGUOUS, None, (best_id, *close), round(raw[best_id][0], 3), aspects)
+            return Match(MatchKind.AMBIGUOUS, None, (best_id, *close), round(raw[best_id][0], 3), aspects,
+                         ranked=ranked, phrases=phrases)
         return Match(MatchKind.ENTRY, best_id, tuple(e for e, _ in ranked[:3]), round(min(raw[best_id][0], 1.0), 3),
-                     aspects)
+                     aspects, ranked=ranked, phrases=phrases)

@@ -145,14 +145,15 @@ def test_referrals_never_appear_in_the_menus(engine):
 
 def test_a_specific_question_gets_its_short_answer_first_then_the_way_to_the_rest(engine):
     answer = engine.answer("can't I renew one more time?", language="en", full=False)
-    assert answer.intent == "renovacion" and answer.decided_by
+    assert answer.intent == "renovacion" and answer.decided_by.startswith("answer: ")
     plain = to_plain(answer.reply)
     assert plain.index("No. As a temporary resident") < plain.index("Pick a section")
     assert [b.action for b in answer.reply.buttons][0] == "e:renovacion"
     tourist = engine.answer("perdí la tarjeta afuera, ¿puedo entrar como turista?", full=False)
     assert tourist.intent == "reposicion" and "No." in to_plain(tourist.reply)
     plain_question = engine.answer("renovar residencia temporal", full=False)
-    assert plain_question.intent == "renovacion" and plain_question.decided_by is None  # the whole entry, as before
+    assert plain_question.intent == "renovacion"  # the whole entry, as before, decided by a keyword phrase
+    assert plain_question.decided_by.startswith("phrase: ")
 
 
 def test_when_the_law_forks_the_choice_says_who_each_procedure_is_for(engine):
