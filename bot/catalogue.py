@@ -117,6 +117,7 @@ class Entry:
     answers: tuple[Answer, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions staff attached
     window: WindowRule | None = None          # the user's own deadline, worked out from a date they give
+    anchors: dict[str, tuple[str, ...]] = field(default_factory=dict)   # referral: terms only that authority owns
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,8 @@ def _keywords(ctx: _Ctx, value: Any, where: str = "keywords") -> dict[str, tuple
     return result
 
 
-ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "examples", "summary", "applies_to",
+ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "examples", "anchors", "summary",
+                "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
                 "answers", "window")
 ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
@@ -439,6 +441,7 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         name=_text(ctx, raw.get("name"), "name") or Text("", ""),
         keywords=_keywords(ctx, raw.get("keywords")),
         examples=_keywords(ctx, raw["examples"], "examples") if "examples" in raw else {},
+        anchors=_keywords(ctx, raw["anchors"], "anchors") if "anchors" in raw else {},
         summary=_text(ctx, raw.get("summary"), "summary") or Text("", ""),
         applies_to=_text(ctx, raw.get("applies_to"), "applies_to", required=kind is Kind.PROCEDURE),
         requirements=_items(ctx, raw.get("requirements"), "requirements"),
@@ -452,6 +455,8 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
     )
     if entry.window is not None and kind is not Kind.PROCEDURE:
         ctx.error("'window' only applies to procedures")
+    if entry.anchors and kind is not Kind.REFERRAL:
+        ctx.error("'anchors' only apply to referrals")
     return entry
 
 

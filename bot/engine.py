@@ -142,6 +142,9 @@ class Engine:
         match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
         if referral_id is not None:  # the model is sure another authority handles it
             return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
+        anchored = self.referrals.anchored(text) if fold(text) not in self.known_examples else None
+        if anchored is not None:  # "la CURP de mi hijo", "RFC para facturar": that authority, whatever else matched
+            return self._referral_answer(text, lang, anchored[0], match.confidence, full, f"anchor: {anchored[1]}")
         if match.kind is not MatchKind.ENTRY and not full:  # "can't I renew one more time?": the exact question
             specific = self.answers.find(text, last_entry)
             if specific is not None:

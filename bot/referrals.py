@@ -7,10 +7,11 @@ stop procedure matches) do not hide the authority the user needs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .catalogue import Catalogue, Kind
-from .text import fold, has_word
+from .text import fold, has_word, resource_lines
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,32 @@ class Phrase:
     words: tuple[str, ...]
 
 
+def _phrase_pattern(phrases) -> re.Pattern | None:
+    folded = sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in folded) + r")\b") if folded else None
+
+
 class ReferralFinder:
     def __init__(self, catalogue: Catalogue):
         self.phrases = [Phrase(e.id, tuple(fold(p).split()))
                         for e in catalogue.entries.values() if e.kind is Kind.REFERRAL
                         for lang in ("es", "en") for p in (*e.keywords[lang], e.name.get(lang)) if fold(p)]
+        self.anchors = [(e.id, pattern) for e in catalogue.entries.values() if e.kind is Kind.REFERRAL
+                        for pattern in [_phrase_pattern(p for lang in ("es", "en") for p in e.anchors.get(lang, ()))]
+                        if pattern is not None]
+        self.markers = _phrase_pattern(resource_lines("inm_markers.txt"))
+
+    def anchored(self, text: str) -> tuple[str, str] | None:
+        """(referral id, the term) when the message names a term only that authority owns ("CURP", "RFC",
+        "INAPAM") and nothing about the user's own immigration status; such a question is never INM's."""
+        folded = fold(text)
+        if self.markers is not None and self.markers.search(folded):
+            return None
+        for entry_id, pattern in self.anchors:
+            found = pattern.search(folded)
+            if found:
+                return entry_id, found.group(1)
+        return None
 
     def find(self, text: str) -> tuple[str, str] | None:
         """(referral id, the phrase that decided) for the longest keyword phrase wholly in the message, or None."""

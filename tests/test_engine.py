@@ -164,3 +164,26 @@ def test_when_the_law_forks_the_choice_says_who_each_procedure_is_for(engine):
     for entry_id in answer.candidates:
         entry = engine.catalogue.get(entry_id)
         assert entry.applies_to.es in plain
+
+
+def test_a_term_only_another_authority_owns_decides_unless_the_users_status_is_named(engine):
+    curp = engine.answer("la curp de mi hijo nacido en zapopan, como la imprimo", full=False)
+    assert (curp.kind, curp.referral, curp.decided_by) == ("none", "ref_curp", "anchor: curp")
+    taxes = engine.answer("me piden factura por mis clases, necesito rfc siendo extranjero?", full=False)
+    assert taxes.referral == "ref_sat" and taxes.intent is None
+    work = engine.answer("self-employed work permit, do I need an RFC?", full=False)
+    assert (work.intent, work.referral) == ("permiso_trabajo", None)      # "work permit": the user's own status
+
+
+def test_anchors_belong_to_referrals_only(tmp_path):
+    import shutil
+
+    from bot.catalogue import KnowledgeError, load_catalogue
+    from bot.engine import DEFAULT_KNOWLEDGE_DIR
+    target = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
+    path = target / "procedures" / "canje.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\nanchors:\n  es: [curp]\n  en: [curp]\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_catalogue(target)
+    assert "knowledge/procedures/canje.yaml: entry 'canje': 'anchors' only apply to referrals" in str(info.value)
