@@ -142,6 +142,12 @@ class Engine:
         match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
         if referral_id is not None:  # the model is sure another authority handles it
             return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
+        abroad = self.referrals.abroad_matter(text) if fold(text) not in self.known_examples else None
+        if abroad is not None:  # "visa de trabajo en Alemania": that country's embassy, not INM
+            return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                                    self.composer.simple(lang, "abroad.body", country=abroad,
+                                                                         buttons=self.composer.menu_buttons(lang))),
+                                       decided_by=f"abroad: {abroad}")
         anchored = self.referrals.anchored(text) if fold(text) not in self.known_examples else None
         if anchored is not None:  # "la CURP de mi hijo", "RFC para facturar": that authority, whatever else matched
             return self._referral_answer(text, lang, anchored[0], match.confidence, full, f"anchor: {anchored[1]}")

@@ -34,6 +34,19 @@ class ReferralFinder:
                         for pattern in [_phrase_pattern(p for lang in ("es", "en") for p in e.anchors.get(lang, ()))]
                         if pattern is not None]
         self.markers = _phrase_pattern(resource_lines("inm_markers.txt"))
+        countries = _phrase_pattern(resource_lines("countries.txt"))
+        assert countries is not None
+        # "visa de trabajo en Alemania", "residencia en Costa Rica", "emigrar a España": another country's matter
+        # (not "my Mexican residency card, lost in Spain": a Mexican document, wherever it is)
+        self.abroad = re.compile(r"(?<!mexican )(?<!mexicana )(?<!mexicano )"
+                                 r"\b(visas?|residencia|residency|residence|emigrar|emigrate|immigrate|migrar)\b"
+                                 r"((?:\s+(?!mexico\b|mexican[ao]?\b|card\b|tarjeta\b|mexicana?\b)\w+){0,3}?)"
+                                 r"\s+(?:de|para|a|en|to|in|for|of)\s+" + countries.pattern)
+
+    def abroad_matter(self, text: str) -> str | None:
+        """The other country, when the message asks about that country's visa or residency, else None."""
+        found = self.abroad.search(fold(text))
+        return found.group(3) if found else None
 
     def anchored(self, text: str) -> tuple[str, str] | None:
         """(referral id, the term) when the message names a term only that authority owns ("CURP", "RFC",

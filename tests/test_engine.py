@@ -187,3 +187,11 @@ def test_anchors_belong_to_referrals_only(tmp_path):
     with pytest.raises(KnowledgeError) as info:
         load_catalogue(target)
     assert "knowledge/procedures/canje.yaml: entry 'canje': 'anchors' only apply to referrals" in str(info.value)
+
+
+def test_another_countrys_visa_or_residency_is_not_taken_for_inm(engine):
+    spain = engine.answer("requisitos para la visa de trabajo en Alemania, soy ingeniera", full=False)
+    assert (spain.kind, spain.intent, spain.decided_by) == ("none", None, "abroad: alemania")
+    assert "Alemania" in to_plain(spain.reply) or "alemania" in to_plain(spain.reply)
+    lost = engine.answer("lost mexican residency card in Spain on vacation, what now", full=False)
+    assert lost.intent == "reposicion"                     # a Mexican card, wherever it was lost
