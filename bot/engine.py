@@ -41,6 +41,9 @@ def small_talk(text: str, table: dict[str, str]) -> str | None:
     return table.get(fold(text)) if len(text) <= 60 else None
 
 
+GENERAL_TOPICS = ("oficinas", "citas", "contacto")
+PROCEDURE_OVER_TOPIC = 0.8    # a procedure within this share of a general topic's ranking score answers instead
+
 class AnswerKind:
     PROCEDURE = "procedure"
     TOPIC = "topic"
@@ -140,6 +143,7 @@ class Engine:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))
         match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
+        match, decided_by = self._procedure_over_topic(match, decided_by)
         if referral_id is not None:  # the model is sure another authority handles it
             return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
         abroad = self.referrals.abroad_matter(text) if fold(text) not in self.known_examples else None
@@ -232,6 +236,18 @@ class Engine:
         entry_id, example, _ = changed
         candidates = (entry_id, *(e for e in match.candidates if e != entry_id))
         return dataclasses.replace(match, entry_id=entry_id, candidates=candidates), f"example: {example}", None
+
+    def _procedure_over_topic(self, match: Match, decided_by: str | None) -> tuple[Match, str | None]:
+        """"We moved to Guadalajara, do I tell INM the new address?" names an office but asks about a procedure:
+        when a general topic (offices, appointments, contact) only just beats a procedure, the procedure answers."""
+        if match.kind is not MatchKind.ENTRY or match.entry_id not in GENERAL_TOPICS or len(match.ranked) < 2:
+            return match, decided_by
+        (_, top), (runner, score) = match.ranked[0], match.ranked[1]
+        entry = self.catalogue.entries.get(runner)
+        if entry is None or entry.kind is not Kind.PROCEDURE or score < PROCEDURE_OVER_TOPIC * top:
+            return match, decided_by
+        candidates = (runner, *(e for e in match.candidates if e != runner))
+        return dataclasses.replace(match, entry_id=runner, candidates=candidates), f"procedure over topic: {runner}"
 
     def _referral_answer(self, text: str, lang: str, referral_id: str, confidence: float, full: bool,
                          decided_by: str | None) -> Answer:

@@ -195,3 +195,9 @@ def test_another_countrys_visa_or_residency_is_not_taken_for_inm(engine):
     assert "Alemania" in to_plain(spain.reply) or "alemania" in to_plain(spain.reply)
     lost = engine.answer("lost mexican residency card in Spain on vacation, what now", full=False)
     assert lost.intent == "reposicion"                     # a Mexican card, wherever it was lost
+
+
+def test_a_procedure_close_behind_a_general_topic_answers_instead(engine):
+    moved = engine.answer("We moved from Ajijic to Guadalajara last month. Do I have to tell INM about the new address?")
+    assert (moved.intent, moved.decided_by) == ("notificacion_cambios", "procedure over topic: notificacion_cambios")
+    assert engine.answer("where is the INM office in Guadalajara").intent == "oficinas"
