@@ -61,8 +61,8 @@ class Conversation:
         if routed.route is Route.DEADLINE:
             return [routed.answer.reply]
         answer = routed.answer
-        if new_user and answer.kind == "none":
-            return [self.greeting(answer.language)]  # "hola": the greeting, with the choice of language
+        if new_user and answer.kind == "none" and answer.referral is None and answer.decided_by is None:
+            return [self.greeting(answer.language)]  # "hola": the greeting (a referral or an answer still answers)
         return [self.assistant.with_notify_button(answer.reply, answer.intent)]
 
     def greeting(self, lang: str) -> Reply:

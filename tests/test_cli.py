@@ -113,3 +113,16 @@ def test_the_terminal_works_out_a_window_and_lists_reminders_it_cannot_deliver(t
     assert "sent only on Telegram and WhatsApp" in result.stdout
     listing = run_bot("reminders", env=env)
     assert listing.returncode == 0 and listing.stdout.count("scheduled") == 3 and "(terminal)" in listing.stdout
+
+
+def test_the_terminal_keeps_the_thread_refers_elsewhere_and_says_no_person_reads_it(tmp_path):
+    script = "\n".join(["necesito sacar mi RFC en el SAT", "gracias", "renovación de residencia temporal",
+                        "q documentos", "¿y en Chapala?", "sorry I don't speak Spanish, how do I renew my temporary card",
+                        "/contact", "/quit"]) + "\n"
+    result = run_bot("chat", stdin=script, env={"DATABASE_PATH": str(tmp_path / "chat.sqlite3")})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Esto no es un trámite del INM." in out and "¡Con gusto!" in out
+    assert "Sobre Expedición de documento migratorio por renovación:" in out and "Qué preparar" in out
+    assert "Renewal of the temporary resident card" in out
+    assert "Nobody from the firm reads this terminal chat" in out

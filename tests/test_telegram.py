@@ -284,3 +284,28 @@ async def test_not_what_i_asked_sends_the_question_to_the_staff_review_list(serv
     thanks = await reply_to(server, BEN["id"], count=2)
     assert "review your question" in thanks.params["text"] and "human" in str(thanks.params["reply_markup"])
     assert [q.text for q in await bot.storage.users.unanswered()] == ["canje"]
+
+
+async def test_a_conversation_keeps_the_thread_refers_elsewhere_and_follows_the_language(server, bot):
+    """Issue 10 on Telegram: referral, small talk, follow-ups on the procedure under discussion (also with typos),
+    an office for it, and a clear sentence in the other language after an explicit choice."""
+    count = 0
+
+    async def say(text: str) -> str:
+        nonlocal count
+        server.push_update(updates.private_text(ANA, text))
+        count += 1
+        return (await reply_to(server, ANA["id"], count=count)).params["text"]
+
+    server.push_update(updates.command(ANA, "/language", "es"))
+    count += 1
+    await reply_to(server, ANA["id"], count=count)
+    assert "no es un trámite del INM" in await say("necesito sacar mi RFC en el SAT")
+    assert "Con gusto" in await say("gracias")
+    await say("renovación de residencia temporal")
+    docs = await say("q documentos")
+    assert "Qué preparar" in docs and "renovación" in docs
+    chapala = await say("¿y en Chapala?")
+    assert "Chapala" in chapala and "Sobre Expedición de documento migratorio por renovación" in chapala
+    assert "Renewal of the temporary resident card" in await say(
+        "sorry I don't speak Spanish, how do I renew my temporary card")

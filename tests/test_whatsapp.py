@@ -270,3 +270,35 @@ async def test_a_staff_reply_refused_later_with_131047_sends_the_template_and_te
     told = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "rechazó después"
                                    in c.params["text"])
     assert told.params["message_thread_id"] == thread
+
+
+async def test_a_conversation_keeps_the_thread_refers_elsewhere_and_follows_the_language(graph, bot):
+    """Issue 10 on WhatsApp: referral, small talk, follow-ups on the procedure under discussion, an office for it,
+    a clear sentence in the other language, and "not what I asked"."""
+    ana = graph.user(wa_id="5213312345699", name="Ana")
+
+    async def say(text: str) -> str:
+        before = len(graph.messages_to(ana))
+        await graph.send_text(ana, text)
+        await graph.wait_for("messages", lambda c: c.recipient == ana.key and c.kind != "read" and c.result,
+                             count=before + 1)
+        await bot.inbox.drain()
+        return " ".join(str(m.body) for m in graph.messages_to(ana)[before:])
+
+    assert "no es un trámite del INM" in await say("necesito sacar mi RFC en el SAT")
+    assert "Con gusto" in await say("gracias")
+    await say("renovación de residencia temporal")
+    docs = await say("q documentos")
+    assert "Qué preparar" in docs and "renovación" in docs.lower()
+    chapala = await say("¿y en Chapala?")
+    assert "Chapala" in chapala and "Sobre Expedición de documento migratorio por renovación" in chapala
+    english = await say("sorry I don't speak Spanish, how do I renew my temporary card")
+    assert "Renewal of the temporary resident card" in english
+    before = len(graph.messages_to(ana))
+    await graph.send_button_reply(ana, "nope")
+    await graph.wait_for("messages", lambda c: c.recipient == ana.key and c.kind != "read" and c.result,
+                         count=before + 1)
+    assert "review your question" in str(graph.messages_to(ana)[-1].body) or \
+        "revisará tu pregunta" in str(graph.messages_to(ana)[-1].body)
+    unanswered = await bot.storage.users.unanswered(limit=10)
+    assert any("sorry I don't speak Spanish" in row.text for row in unanswered)
