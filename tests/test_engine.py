@@ -201,3 +201,10 @@ def test_a_procedure_close_behind_a_general_topic_answers_instead(engine):
     moved = engine.answer("We moved from Ajijic to Guadalajara last month. Do I have to tell INM about the new address?")
     assert (moved.intent, moved.decided_by) == ("notificacion_cambios", "procedure over topic: notificacion_cambios")
     assert engine.answer("where is the INM office in Guadalajara").intent == "oficinas"
+
+
+def test_the_spouses_two_year_condition_is_answered_as_unconfirmed_with_its_source(engine):
+    answer = engine.answer("do I need 2 years of marriage for permanent residency with my mexican wife", full=False)
+    plain = to_plain(answer.reply)
+    assert answer.intent == "unidad_familiar_permanente" and answer.decided_by.startswith("answer: ")
+    assert plain.startswith("About Change to permanent resident through family ties") and "not confirmed" in plain
