@@ -28,7 +28,8 @@ class LanguageDetector:
 
     def __init__(self, domain_words: dict[str, Iterable[str]] | None = None):
         stop = {lang: load_wordlist(f"stopwords_{lang}.txt") for lang in LANGUAGES}
-        common = {lang: load_wordlist(f"common_{lang}.txt") for lang in LANGUAGES}
+        common = {lang: load_wordlist(f"common_{lang}.txt") | load_wordlist(f"frequent_{lang}.txt")
+                  for lang in LANGUAGES}   # the domain's words, and each language's 3,000 most frequent
         self.weights: dict[str, dict[str, float]] = {lang: {} for lang in LANGUAGES}
         domain = {lang: set(domain_words.get(lang, ())) if domain_words else set() for lang in LANGUAGES}
         for lang, other in (("es", "en"), ("en", "es")):
