@@ -168,7 +168,9 @@ def test_when_the_law_forks_the_choice_says_who_each_procedure_is_for(engine):
 
 def test_a_term_only_another_authority_owns_decides_unless_the_users_status_is_named(engine):
     curp = engine.answer("la curp de mi hijo nacido en zapopan, como la imprimo", full=False)
-    assert (curp.kind, curp.referral, curp.decided_by) == ("none", "ref_curp", "anchor: curp")
+    assert (curp.kind, curp.referral) == ("none", "ref_curp")
+    assert engine.referrals.anchored("la curp de mi hijo nacido en zapopan") == ("ref_curp", "curp")
+    assert engine.referrals.anchored("soy residente temporal, mi curp tiene un error") is None
     taxes = engine.answer("me piden factura por mis clases, necesito rfc siendo extranjero?", full=False)
     assert taxes.referral == "ref_sat" and taxes.intent is None
     work = engine.answer("self-employed work permit, do I need an RFC?", full=False)
@@ -198,8 +200,17 @@ def test_another_countrys_visa_or_residency_is_not_taken_for_inm(engine):
 
 
 def test_a_procedure_close_behind_a_general_topic_answers_instead(engine):
+    import dataclasses
+
+    from bot.matcher import Match, MatchKind
     moved = engine.answer("We moved from Ajijic to Guadalajara last month. Do I have to tell INM about the new address?")
-    assert (moved.intent, moved.decided_by) == ("notificacion_cambios", "procedure over topic: notificacion_cambios")
+    assert moved.intent == "notificacion_cambios"
+    topic_first = Match(MatchKind.ENTRY, "oficinas", ("oficinas", "notificacion_cambios"), 0.7, frozenset(),
+                        ranked=(("oficinas", 0.58), ("notificacion_cambios", 0.50)))
+    switched, decided = engine._procedure_over_topic(topic_first, "phrase: INM en Guadalajara")
+    assert (switched.entry_id, decided) == ("notificacion_cambios", "procedure over topic: notificacion_cambios")
+    far_behind = dataclasses.replace(topic_first, ranked=(("oficinas", 0.58), ("notificacion_cambios", 0.30)))
+    assert engine._procedure_over_topic(far_behind, None)[0].entry_id == "oficinas"
     assert engine.answer("where is the INM office in Guadalajara").intent == "oficinas"
 
 
