@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def small_talk(text: str, table: dict[str, str]) -> str | None:
 
 GENERAL_TOPICS = ("oficinas", "citas", "contacto")
 PROCEDURE_OVER_TOPIC = 0.8    # a procedure within this share of a general topic's ranking score answers instead
+
+
+def topic_markers() -> dict[str, "re.Pattern[str]"]:
+    """Per general topic, the words one of which its questions name (bot/resources/topic_markers.txt)."""
+    found = {}
+    for line in resource_lines("topic_markers.txt"):
+        topic, _, words = line.partition(":")
+        phrases = sorted({fold(w) for w in words.split(",") if fold(w)}, key=len, reverse=True)
+        found[topic.strip()] = re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+    return found
 
 class AnswerKind:
     PROCEDURE = "procedure"
@@ -112,6 +123,7 @@ class Engine:
         self.composer = Composer(catalogue, self.texts)
         self.small_talk = small_talk_table()
         self.referrals = ReferralFinder(catalogue)
+        self._topic_markers = topic_markers()
         self.answers = AnswerFinder(catalogue)
 
     @classmethod
@@ -144,6 +156,8 @@ class Engine:
                                 self.composer.simple(lang, "empty.body"))
         match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
         match, decided_by = self._procedure_over_topic(match, decided_by)
+        if match.kind is MatchKind.ENTRY and not self._names_topic(match.entry_id, text):
+            match = dataclasses.replace(match, kind=MatchKind.NONE, entry_id=None)   # "horario del tianguis"
         if referral_id is not None:  # the model is sure another authority handles it
             return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
         abroad = self.referrals.abroad_matter(text) if fold(text) not in self.known_examples else None
@@ -236,6 +250,11 @@ class Engine:
         entry_id, example, _ = changed
         candidates = (entry_id, *(e for e in match.candidates if e != entry_id))
         return dataclasses.replace(match, entry_id=entry_id, candidates=candidates), f"example: {example}", None
+
+    def _names_topic(self, entry_id: str | None, text: str) -> bool:
+        """A general topic needs one of its own words in the question (bot/resources/topic_markers.txt)."""
+        pattern = self._topic_markers.get(entry_id or "")
+        return pattern is None or pattern.search(f" {fold(text)} ") is not None
 
     def _procedure_over_topic(self, match: Match, decided_by: str | None) -> tuple[Match, str | None]:
         """"We moved to Guadalajara, do I tell INM the new address?" names an office but asks about a procedure:

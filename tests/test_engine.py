@@ -219,3 +219,10 @@ def test_the_spouses_two_year_condition_is_answered_as_unconfirmed_with_its_sour
     plain = to_plain(answer.reply)
     assert answer.intent == "unidad_familiar_permanente" and answer.decided_by.startswith("answer: ")
     assert plain.startswith("About Change to permanent resident through family ties") and "not confirmed" in plain
+
+
+def test_a_general_topic_answers_only_a_question_that_names_it(engine):
+    for text in ("horario del tianguis de Ajijic", "vet in Bucerías open on sunday?", "english speaking pediatrician in Guadalajara"):
+        assert engine.answer(text).kind == "none", text
+    assert engine.answer("a qué hora abre migración en Puerto Vallarta").intent == "oficinas"
+    assert engine.answer("cuánto cobran ustedes por el trámite").intent == "contacto"
