@@ -1,8 +1,8 @@
 """Matching accuracy on every labelled set, as the targets define it (run by hand).
 
 tests/data/*.tsv were used to tune the catalogue and thresholds (a test asserts the targets on them);
-bench/data/questions_blind2.tsv to _blind5 were blind once and have been tuned on since (README, "How
-matching works"); bench/data/questions_blind6.tsv (2026-12-01, written from the catalogue descriptions only, with
+bench/data/questions_blind2.tsv to _blind6 were blind once and have been tuned on since (README, "How
+matching works"); bench/data/questions_blind7.tsv (2026-12-01, written from the catalogue descriptions only, with
 referral labels) is the honest estimate for new questions: never tune on it, and write a new set before the next round.
 
     .venv/bin/python bench/bench_accuracy.py [SET.tsv ...]    (default: every set)

@@ -6,7 +6,7 @@
 (bot/model.py: word and character n-gram TF-IDF of every entry's names, keywords and `examples:`, re-ranking the
 lexical candidates and answering, above its own threshold, what the lexical matcher found nothing for; see
 Engine._combine). Both answer through Engine.answer and are scored with bot/evaluation.py as the targets define
-it. Sets tuned on: tests/data/*.tsv and bench/data/questions_blind2-5.tsv; bench/data/questions_blind6.tsv is the
+it. Sets tuned on: tests/data/*.tsv and bench/data/questions_blind2-6.tsv; bench/data/questions_blind7.tsv is the
 never-tuned set (README, "How matching works").
 """
 
