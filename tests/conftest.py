@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def catalogue():
 @pytest.fixture(scope="session")
 def engine(catalogue):
     return Engine(catalogue)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path) -> Path:
+    """A copy of knowledge/ a test may edit (tests/knowledge_helpers.py has the helpers)."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
+    return target
 
 
 @pytest_asyncio.fixture

@@ -7,12 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from bot.catalogue import REQUIRED_IDS, Appointment, KnowledgeError, Kind, load_catalogue
-from bot.engine import DEFAULT_KNOWLEDGE_DIR
+from bot.catalogue import REQUIRED_IDS, Appointment, Kind
 
 from .conftest import ROOT
+from .knowledge_helpers import edit, problems
 
 
 def test_every_stable_id_is_present_with_the_right_appointment(catalogue):
@@ -37,71 +36,52 @@ def test_firm_details_are_placeholders_until_known(catalogue):
     assert {"email", "phone"} <= fields
 
 
-@pytest.fixture
-def knowledge_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
-    return target
-
-
-def _problems(path: Path) -> str:
-    with pytest.raises(KnowledgeError) as info:
-        load_catalogue(path)
-    return str(info.value)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def test_missing_translation_names_file_entry_and_field(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml",
+    edit(knowledge_copy / "procedures" / "canje.yaml",
           "  en: Exchange of your resident visa for the resident card (canje)\n", "")
-    message = _problems(knowledge_copy)
+    message = problems(knowledge_copy)
     assert "knowledge/procedures/canje.yaml: entry 'canje': 'name' is missing the 'en' translation" in message
 
 
 def test_duplicate_id_is_refused(knowledge_copy):
     shutil.copy(knowledge_copy / "procedures" / "canje.yaml", knowledge_copy / "procedures" / "canje_copy.yaml")
     assert "canje_copy.yaml: entry 'canje': duplicate id: already defined in knowledge/procedures/canje.yaml" \
-        in _problems(knowledge_copy)
+        in problems(knowledge_copy)
 
 
 def test_unknown_field_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: procedure\ncolour: blue")
-    assert "entry 'canje': unknown field 'colour'" in _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: procedure\ncolour: blue")
+    assert "entry 'canje': unknown field 'colour'" in problems(knowledge_copy)
 
 
 def test_bad_date_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-12-01", "reviewed: 01/12/2026")
+    edit(knowledge_copy / "procedures" / "canje.yaml", "reviewed: 2026-12-01", "reviewed: 01/12/2026")
     assert "entry 'canje': 'reviewed' must be a date written YYYY-MM-DD, got '01/12/2026'" \
-        in _problems(knowledge_copy)
+        in problems(knowledge_copy)
 
 
 def test_yaml_syntax_error_gives_line_and_column(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: [procedure")
-    message = _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "canje.yaml", "kind: procedure", "kind: [procedure")
+    message = problems(knowledge_copy)
     assert "knowledge/procedures/canje.yaml: YAML syntax error at line" in message
 
 
 def test_bad_appointment_value_and_fee_year(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "appointment: required", "appointment: maybe")
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "year: 2026", "year: twenty")
-    message = _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "canje.yaml", "appointment: required", "appointment: maybe")
+    edit(knowledge_copy / "procedures" / "canje.yaml", "year: 2026", "year: twenty")
+    message = problems(knowledge_copy)
     assert "'appointment' must be 'required', 'not_required' or 'unconfirmed', got 'maybe'" in message
     assert "'fees[0].year' must be a year such as 2026, got 'twenty'" in message
 
 
 def test_related_must_name_existing_entries(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "canje.yaml", "related: [", "related: [no_such_entry, ")
-    assert "'related' names unknown entry 'no_such_entry'" in _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "canje.yaml", "related: [", "related: [no_such_entry, ")
+    assert "'related' names unknown entry 'no_such_entry'" in problems(knowledge_copy)
 
 
 def test_missing_stable_entry_is_refused(knowledge_copy):
     (knowledge_copy / "procedures" / "visas.yaml").unlink()
-    assert "missing catalogue entries: visas" in _problems(knowledge_copy)
+    assert "missing catalogue entries: visas" in problems(knowledge_copy)
 
 
 def _check(knowledge: Path) -> subprocess.CompletedProcess:
@@ -114,7 +94,7 @@ def test_check_command_warns_about_placeholders_and_fails_on_errors(knowledge_co
     ok = _check(knowledge_copy)
     assert ok.returncode == 0, ok.stderr
     assert "warning: knowledge/firm.yaml: email is still a placeholder" in ok.stdout
-    _edit(knowledge_copy / "topics" / "citas.yaml", "kind: topic", "kind: topic\nextra: 1")
+    edit(knowledge_copy / "topics" / "citas.yaml", "kind: topic", "kind: topic\nextra: 1")
     broken = _check(knowledge_copy)
     assert broken.returncode == 1
     assert "knowledge/topics/citas.yaml: entry 'citas': unknown field 'extra'" in broken.stderr
@@ -128,9 +108,9 @@ def test_kinds_are_consistent(catalogue):
 
 
 def test_a_specific_answer_without_a_source_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "procedures" / "renovacion.yaml", "not another renewal.\n    source: https://www.gob.mx/"
+    edit(knowledge_copy / "procedures" / "renovacion.yaml", "not another renewal.\n    source: https://www.gob.mx/"
           "tramites/ficha/renovacion-de-documento-migratorio/INM820\n", "not another renewal.\n")
-    assert "entry 'renovacion': 'answers[0].source' is missing" in _problems(knowledge_copy)
+    assert "entry 'renovacion': 'answers[0].source' is missing" in problems(knowledge_copy)
 
 
 def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
@@ -138,15 +118,15 @@ def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
     text = path.read_text(encoding="utf-8")
     start = text.index("      en:\n        - can I renew one more time after four years")
     path.write_text(text[:start] + text[text.index("    es: >-\n      No. Como residente"):], encoding="utf-8")
-    assert "entry 'renovacion': 'answers[0].ask' is missing the 'en' list" in _problems(knowledge_copy)
+    assert "entry 'renovacion': 'answers[0].ask' is missing the 'en' list" in problems(knowledge_copy)
 
 
 def test_referral_needs_a_source(knowledge_copy):
-    _edit(knowledge_copy / "referrals" / "ref_sat.yaml", "sources:\n  - https://www.sat.gob.mx/\n", "")
-    assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in _problems(knowledge_copy)
+    edit(knowledge_copy / "referrals" / "ref_sat.yaml", "sources:\n  - https://www.sat.gob.mx/\n", "")
+    assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in problems(knowledge_copy)
 
 
 def test_an_examples_file_for_an_unknown_entry_is_refused(knowledge_copy):
     (knowledge_copy / "examples").mkdir()
     (knowledge_copy / "examples" / "nope.yaml").write_text("entry: nope\nexamples:\n  es: [hola]\n", encoding="utf-8")
-    assert "knowledge/examples/nope.yaml: 'entry' names unknown entry 'nope'" in _problems(knowledge_copy)
+    assert "knowledge/examples/nope.yaml: 'entry' names unknown entry 'nope'" in problems(knowledge_copy)

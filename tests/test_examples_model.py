@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from bot.catalogue import KnowledgeError, Kind, load_catalogue
-from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine, model_samples
+from bot.catalogue import Kind, load_catalogue
+from bot.engine import Engine, model_samples
 from bot.examples import add_example
 from bot.matcher import MatchKind
 from bot.model import ExampleModel
 
-
-@pytest.fixture
-def knowledge_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
-    return target
-
-
-def _problems(path: Path) -> str:
-    with pytest.raises(KnowledgeError) as info:
-        load_catalogue(path)
-    return str(info.value)
-
-
-def _append(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from .knowledge_helpers import edit, problems
 
 
 def test_every_entry_carries_examples_in_both_languages(catalogue):
@@ -41,8 +22,8 @@ def test_every_entry_carries_examples_in_both_languages(catalogue):
 
 
 def test_an_empty_or_non_text_example_names_file_entry_and_field(knowledge_copy):
-    _append(knowledge_copy / "procedures" / "canje.yaml", "examples:\n  es:\n", "examples:\n  es:\n    - ''\n    - 42\n")
-    message = _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "canje.yaml", "examples:\n  es:\n", "examples:\n  es:\n    - ''\n    - 42\n")
+    message = problems(knowledge_copy)
     assert "knowledge/procedures/canje.yaml: entry 'canje': 'examples.es' holds empty or non-text values: ['', 42]" \
         in message
 
@@ -52,10 +33,10 @@ def test_examples_must_be_lists_per_language(knowledge_copy):
     text = path.read_text(encoding="utf-8")
     path.write_text(text[:text.index("examples:")] + "examples: [como saco mi rfc]\n", encoding="utf-8")
     assert ("knowledge/referrals/ref_sat.yaml: entry 'ref_sat': 'examples' must be a mapping with 'es' and 'en' lists"
-            in _problems(knowledge_copy))
+            in problems(knowledge_copy))
     path.write_text(text[:text.index("examples:")] + "examples:\n  es: [como saco mi rfc]\n  fr: [mon rfc]\n",
                     encoding="utf-8")
-    message = _problems(knowledge_copy)
+    message = problems(knowledge_copy)
     assert "entry 'ref_sat': 'examples' has unknown language 'fr'" in message
     assert "entry 'ref_sat': 'examples' is missing the 'en' list" in message
 

@@ -7,7 +7,6 @@ procedure answers), `python -m bot check` lists them among the placeholders, and
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,32 +14,19 @@ from pathlib import Path
 import pytest
 
 from bot.catalogue import KnowledgeError, load_catalogue
-from bot.engine import DEFAULT_KNOWLEDGE_DIR
 from bot.replies import Composer
 from bot.render import to_plain
 from bot.texts import Texts
 
 from .conftest import ROOT
+from .knowledge_helpers import edit
 
 HOURS_WORDS = ("09:00", "18:00", "Office hours", "Horario", "closed", "cerrada")
 
 
-@pytest.fixture
-def knowledge_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _confirm(knowledge: Path) -> None:
     firm = knowledge / "firm.yaml"
-    _edit(firm, "\n  confirmed: false\n", "\n  confirmed: true\n")
+    edit(firm, "\n  confirmed: false\n", "\n  confirmed: true\n")
     text = firm.read_text(encoding="utf-8")
     start = text.index("  note: \"PLACEHOLDER")
     end = text.index("\n", start)
@@ -92,21 +78,21 @@ def test_confirmed_hours_are_shown(knowledge_copy):
 
 
 def test_missing_confirmation_flag_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n")
+    edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n")
     with pytest.raises(KnowledgeError) as info:
         load_catalogue(knowledge_copy)
     assert "knowledge/firm.yaml: entry 'firm': 'hours.confirmed' is missing" in str(info.value)
 
 
 def test_non_boolean_confirmation_flag_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n  confirmed: maybe\n")
+    edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n  confirmed: maybe\n")
     with pytest.raises(KnowledgeError) as info:
         load_catalogue(knowledge_copy)
     assert "'hours.confirmed' must be true or false, got 'maybe'" in str(info.value)
 
 
 def test_confirmed_with_placeholder_note_is_refused(knowledge_copy):
-    _edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n  confirmed: true\n")
+    edit(knowledge_copy / "firm.yaml", "\n  confirmed: false\n", "\n  confirmed: true\n")
     with pytest.raises(KnowledgeError) as info:
         load_catalogue(knowledge_copy)
     assert "'hours.confirmed' is true but 'hours.note' is still a placeholder" in str(info.value)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 
-from bot.catalogue import KnowledgeError, load_catalogue
 from bot.dates import find_date, show
-from bot.engine import DEFAULT_KNOWLEDGE_DIR
 from bot.window_rules import Given, Offset, Unit, WindowRule
 from bot.windows import DateProblem, ReminderKind, Status, add_business_days, add_years, check_given, window_for
+
+from .knowledge_helpers import edit, problems
 
 TODAY = dt.date(2026, 12, 1)
 D = dt.date
@@ -65,25 +63,6 @@ def test_dates_no_user_means_are_refused(catalogue):
 
 
 # ---------------------------------------------------------------------------------------------- validation
-@pytest.fixture
-def knowledge_copy(tmp_path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
-    return target
-
-
-def _problems(path: Path) -> str:
-    with pytest.raises(KnowledgeError) as info:
-        load_catalogue(path)
-    return str(info.value)
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 @pytest.mark.parametrize("old, new, expected", [
     ("opens: {days: -30}", "opens: {weeks: -4}", "'window.opens' has unknown unit 'weeks'"),
     ("opens: {days: -30}", "opens: {days: soon}", "'window.opens.days' must be a whole number of days"),
@@ -94,15 +73,15 @@ def _edit(path: Path, old: str, new: str) -> None:
     ("  closes: {days: 0}", "  closes: {days: 0}\n  colour: red", "unknown field 'colour' in 'window'"),
 ])
 def test_a_bad_window_rule_names_file_entry_and_field(knowledge_copy, old, new, expected):
-    _edit(knowledge_copy / "procedures" / "renovacion.yaml", old, new)
-    message = _problems(knowledge_copy)
+    edit(knowledge_copy / "procedures" / "renovacion.yaml", old, new)
+    message = problems(knowledge_copy)
     assert "knowledge/procedures/renovacion.yaml: entry 'renovacion': " + expected in message
 
 
 def test_a_window_on_a_topic_is_refused(knowledge_copy):
     with open(knowledge_copy / "topics" / "citas.yaml", "a", encoding="utf-8") as f:
         f.write("\nwindow:\n  given: entry_date\n  closes: {days: 30}\n")
-    assert "entry 'citas': 'window' only applies to procedures" in _problems(knowledge_copy)
+    assert "entry 'citas': 'window' only applies to procedures" in problems(knowledge_copy)
 
 
 # ---------------------------------------------------------------------------------------------- reading dates
