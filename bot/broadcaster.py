@@ -22,7 +22,7 @@ from .outbox import Outbox, Outcome, RecipientBlocked, Undeliverable
 from .ports import StaffDesk, UserChannel
 from .replies import Block, Button, Reply, Style
 from .actions import Action
-from .storage import Broadcast, BroadcastCounts, BroadcastRepository, Recipient, utc_iso
+from .storage import Broadcast, BroadcastCounts, BroadcastRepository, Recipient, from_utc_iso, utc_iso
 from .texts import Texts
 
 log = logging.getLogger(__name__)
@@ -238,8 +238,8 @@ class Broadcaster:
     def _elapsed(job: Broadcast) -> str:
         if not job.started_at:
             return "-"
-        start = dt.datetime.fromisoformat(job.started_at.replace("Z", "+00:00"))
-        end = (dt.datetime.fromisoformat(job.finished_at.replace("Z", "+00:00")) if job.finished_at
+        start = from_utc_iso(job.started_at)
+        end = (from_utc_iso(job.finished_at) if job.finished_at
                else dt.datetime.now(dt.timezone.utc))
         return duration((end - start).total_seconds())
 

@@ -12,7 +12,7 @@ import re
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from .storage import Broadcast
+from .storage import Broadcast, from_utc_iso
 from .texts import Texts
 
 MEXICO = ZoneInfo("America/Mexico_City")
@@ -70,5 +70,5 @@ def parse_when(text: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def mexico_time(iso: str) -> str:
-    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    moment = from_utc_iso(iso)
     return moment.astimezone(MEXICO).strftime("%Y-%m-%d %H:%M")

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 
 from .catalogue import Entry
 from .clock import MEXICO_CITY, Clock, local_today
 from .dates import find_date, leftover_words, show
 from .engine import Engine
 from .storage import ReminderRepository, User
-from .text import fold
+from .text import fold, phrase_pattern
 from .window_rules import Given
 from .window_replies import WindowComposer, given_kinds
 from .windows import REMIND_AT, DateProblem, ReminderKind, Window, check_given, window_for
@@ -34,6 +33,10 @@ class Deadlines:
         self.engine = engine
         self.reminders = reminders
         self.clock = clock
+        tables = engine.texts.tables   # the cue words of both languages, one pattern per kind of date (and "past")
+        self._cues = {name: phrase_pattern((cue for lang in ("es", "en") for cue in tables[lang].get(
+                          f"window.cues.{name}", [])), prefix=True)
+                      for name in (*(given.value for given in Given), "past")}
 
     @property
     def composer(self) -> WindowComposer:
@@ -44,23 +47,19 @@ class Deadlines:
 
     # ------------------------------------------------------------------ reading a message
     def _has_cue(self, folded: str, name: str) -> bool:
-        for lang in ("es", "en"):
-            cues = self.engine.texts.tables[lang].get(f"window.cues.{name}", [])
-            if any(re.search(rf"\b{re.escape(fold(cue))}", folded) for cue in cues):
-                return True
-        return False
+        pattern = self._cues.get(name)
+        return pattern is not None and pattern.search(folded) is not None
 
-    def _cued(self, text: str) -> list[Given]:
+    def _cued(self, folded: str) -> list[Given]:
         """Kinds of date the message's words point to ("vence" -> an expiry, "llegué" -> an arrival)."""
-        folded = f" {fold(text)} "
         return [given for given in Given if self._has_cue(folded, given.value)]
 
-    def _entry_for(self, text: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
+    def _entry_for(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
         """Whose window the date is for: the procedure matched, the one its words point to, or the thread's."""
         entries = self.engine.catalogue.entries
         by_given = given_kinds(self.engine.catalogue)
         matched_entry = entries.get(matched) if matched else None
-        cued = self._cued(text)
+        cued = self._cued(folded)
         if matched_entry is not None and matched_entry.window is not None and \
                 (matched_entry.window.given in cued or bare):
             return matched_entry
@@ -87,15 +86,16 @@ class Deadlines:
         if probe is None:
             return None
         bare = leftover_words(text, probe.fragment) <= BARE_DATE_WORDS
-        entry = self._entry_for(text, matched, thread, bare)
+        folded = fold(text)
+        entry = self._entry_for(folded, matched, thread, bare)
         if entry is None:
             if not bare:
                 return None
             # a bare date and nothing under discussion: what is it? (03/04 read the way the user's language writes it)
             return self.composer.which(probe.other if probe.other and lang == "en" else probe.date, lang)
         assert entry.window is not None
-        past = entry.window.given.in_past or self._has_cue(f" {fold(text)} ", "past")  # "expired on 1 Nov"
-        found = find_date(text, lang, today, prefer_past=past) or probe
+        past = entry.window.given.in_past or self._has_cue(folded, "past")  # "expired on 1 Nov"
+        found = (find_date(text, lang, today, prefer_past=True) or probe) if past else probe  # the probe read ahead
         if found.other is not None:
             return self.composer.ambiguous(entry.id, found.date, found.other, lang)
         return await self.confirm(user, entry.id, found.date, lang)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from re import Pattern
 
 from .catalogue import Catalogue, Entry, Kind, load_catalogue
 from .language import LanguageDetector
@@ -16,7 +16,7 @@ from .referrals import ReferralFinder
 from .replies import Composer, Reply, Section
 from .render import to_plain
 from .replies import Block, Style
-from .text import MAX_ANALYSED_CHARS, resource_lines, fold, words
+from .text import MAX_ANALYSED_CHARS, fold, phrase_pattern, resource_lines, words
 from .texts import Texts
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -46,13 +46,14 @@ GENERAL_TOPICS = ("oficinas", "citas", "contacto")
 PROCEDURE_OVER_TOPIC = 0.8    # a procedure within this share of a general topic's ranking score answers instead
 
 
-def topic_markers() -> dict[str, "re.Pattern[str]"]:
+def topic_markers() -> dict[str, Pattern[str]]:
     """Per general topic, the words one of which its questions name (bot/resources/topic_markers.txt)."""
     found = {}
     for line in resource_lines("topic_markers.txt"):
         topic, _, words = line.partition(":")
-        phrases = sorted({fold(w) for w in words.split(",") if fold(w)}, key=len, reverse=True)
-        found[topic.strip()] = re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+        pattern = phrase_pattern(words.split(","))
+        if pattern is not None:
+            found[topic.strip()] = pattern
     return found
 
 class AnswerKind:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from .catalogue import Catalogue, Hours
 from .replies import Block, Reply, Style
 from .languages import STAFF_LANGUAGE
-from .storage import Conversation, QuestionRecord
+from .storage import Conversation, QuestionRecord, from_utc_iso
 from .texts import Texts
 
 DEFAULT_RELEASE_MINUTES = 120
@@ -69,7 +69,7 @@ class CardFacts:
 def _local(iso: str | None, zone: str) -> str:
     if not iso:
         return "-"
-    moment = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    moment = from_utc_iso(iso)
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 

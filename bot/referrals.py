@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .catalogue import Catalogue, Kind
-from .text import fold, has_word, resource_lines
+from .text import fold, has_word, phrase_pattern, resource_lines
 
 
 @dataclass(frozen=True)
@@ -20,21 +20,16 @@ class Phrase:
     words: tuple[str, ...]
 
 
-def _phrase_pattern(phrases) -> re.Pattern | None:
-    folded = sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(p) for p in folded) + r")\b") if folded else None
-
-
 class ReferralFinder:
     def __init__(self, catalogue: Catalogue):
         self.phrases = [Phrase(e.id, tuple(fold(p).split()))
                         for e in catalogue.entries.values() if e.kind is Kind.REFERRAL
                         for lang in ("es", "en") for p in (*e.keywords[lang], e.name.get(lang)) if fold(p)]
         self.anchors = [(e.id, pattern) for e in catalogue.entries.values() if e.kind is Kind.REFERRAL
-                        for pattern in [_phrase_pattern(p for lang in ("es", "en") for p in e.anchors.get(lang, ()))]
+                        for pattern in [phrase_pattern(p for lang in ("es", "en") for p in e.anchors.get(lang, ()))]
                         if pattern is not None]
-        self.markers = _phrase_pattern(resource_lines("inm_markers.txt"))
-        countries = _phrase_pattern(resource_lines("countries.txt"))
+        self.markers = phrase_pattern(resource_lines("inm_markers.txt"))
+        countries = phrase_pattern(resource_lines("countries.txt"))
         assert countries is not None
         # "visa de trabajo en Alemania", "residencia en Costa Rica", "emigrar a España": another country's matter
         # (not "my Mexican residency card, lost in Spain": a Mexican document, wherever it is)

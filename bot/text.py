@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Iterable
 
 import snowballstemmer
 from rapidfuzz import fuzz
@@ -41,6 +42,15 @@ def words(text: str) -> list[str]:
 def resource_lines(name: str) -> list[str]:
     raw = resources.files("bot.resources").joinpath(name).read_text(encoding="utf-8")
     return [line for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def phrase_pattern(phrases: Iterable[str], *, prefix: bool = False) -> re.Pattern | None:
+    """One regex for any of the phrases, folded, longest first, on word boundaries (`prefix`: at the start only,
+    so "expire" also finds "expires"); None when there is no phrase. Search it in folded text."""
+    folded = sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True)
+    if not folded:
+        return None
+    return re.compile(r"\b(" + "|".join(re.escape(p) for p in folded) + (r")" if prefix else r")\b"))
 
 
 def load_wordlist(name: str) -> frozenset[str]:

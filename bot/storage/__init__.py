@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
-from .db import Database, StorageError, migrations, utc_iso
+from .db import Database, StorageError, from_utc_iso, migrations, utc_iso
 from .deliveries import DeliveryRepository
 from .handoff import Conversation, HandoffRepository, MessageLink
 from .inbox import Arrival, InboxItem, InboxRepository
@@ -42,4 +42,4 @@ class Storage:
 __all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
            "Database", "Deadline", "DeliveryRepository", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
            "QuestionRecord", "Recipient", "Reminder", "ReminderRepository", "Storage", "StorageError", "SubscriptionRepository",
-           "UnansweredQuestion", "User", "UserRepository", "migrations", "utc_iso"]
+           "UnansweredQuestion", "User", "UserRepository", "from_utc_iso", "migrations", "utc_iso"]

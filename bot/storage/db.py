@@ -41,6 +41,11 @@ def utc_iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def from_utc_iso(value: str) -> dt.datetime:
+    """A stored moment (utc_iso's format) back as an aware datetime."""
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def clean_text(value: str | None) -> str | None:
     """Text SQLite can store: lone surrogates (broken emoji from some clients) become U+FFFD."""
     if value is None:

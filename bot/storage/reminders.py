@@ -7,9 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .db import Database, utc_iso
+from .db import Database, from_utc_iso, utc_iso
 
-OPEN_STATUSES = ("scheduled",)
 REPORTED = {"scheduled": "scheduled", "sending": "sent", "sent": "sent",
             "cancelled": "cancelled", "dropped": "cancelled", "failed": "cancelled"}
 
@@ -30,9 +29,9 @@ class Reminder:
     kind: str
     due_at: dt.datetime
     status: str
-    channel: str = ""
-    external_id: str = ""
-    language: str = "es"
+    channel: str
+    external_id: str
+    language: str
 
     @property
     def reported_status(self) -> str:
@@ -40,18 +39,12 @@ class Reminder:
         return REPORTED[self.status]
 
 
-def _moment(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def _reminder(row) -> Reminder:
-    keys = row.keys()
+    """A row of _JOINED (every read joins the user: the scheduler needs where and in which language to send)."""
     return Reminder(id=row["id"], user_id=row["user_id"], entry_id=row["entry_id"],
                     given=dt.date.fromisoformat(row["given_date"]), kind=row["kind"],
-                    due_at=_moment(row["due_at"]), status=row["status"],
-                    channel=row["channel"] if "channel" in keys else "",
-                    external_id=row["external_id"] if "external_id" in keys else "",
-                    language=row["language"] if "language" in keys else "es")
+                    due_at=from_utc_iso(row["due_at"]), status=row["status"], channel=row["channel"],
+                    external_id=row["external_id"], language=row["language"])
 
 
 _JOINED = """SELECT r.*, u.channel, u.external_id, u.language FROM reminders r JOIN users u ON u.id = r.user_id"""

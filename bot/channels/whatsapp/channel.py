@@ -17,7 +17,7 @@ from ...config import WhatsAppSettings
 from ...outbox import Outbox, Outcome, Purpose, Undeliverable
 from ...ports import MessageRef, RelayItem
 from ...replies import Reply
-from ...storage import Broadcast, DeliveryRepository, User, UserRepository
+from ...storage import Broadcast, DeliveryRepository, User, UserRepository, from_utc_iso
 from ...texts import Texts
 from .client import GraphClient
 from .limits import WHATSAPP_LIMITS, measure
@@ -35,10 +35,6 @@ MEDIA = {"photo": ("image", WHATSAPP_LIMITS.image_types, WHATSAPP_LIMITS.image_b
 _BOLD = re.compile(r"</?(b|strong)>")
 _ITALIC = re.compile(r"</?(i|em)>")
 _TAG = re.compile(r"<[^>]+>")
-
-
-def parse_iso(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def whatsapp_text(telegram_html: str) -> str:
@@ -75,7 +71,7 @@ class WhatsAppUserChannel:
     @staticmethod
     def window_closes(user: User) -> dt.datetime | None:
         """When the user's 24-hour window closes (None if they never wrote); the staff card shows it too."""
-        return parse_iso(user.last_inbound_at) + WINDOW if user.last_inbound_at else None
+        return from_utc_iso(user.last_inbound_at) + WINDOW if user.last_inbound_at else None
 
     def window_open(self, user: User) -> bool:
         closes = self.window_closes(user)
