@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.broadcaster import RATE, WINDOW  # noqa: E402
+from bot.broadcasts.sender import RATE, WINDOW  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 

@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import Engine, documents  # noqa: E402
-from bot.evaluation import read_labelled  # noqa: E402
-from bot.matcher import Document, Matcher  # noqa: E402
-from bot.text import words  # noqa: E402
+from bot.answers.engine import Engine, documents  # noqa: E402
+from bot.answers.evaluation import read_labelled  # noqa: E402
+from bot.answers.matcher import Document, Matcher  # noqa: E402
+from bot.answers.text import words  # noqa: E402
 
 QUESTION_FILES = sorted((ROOT / "tests/data").glob("*.tsv"))
 

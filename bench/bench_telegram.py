@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import read_labelled  # noqa: E402
+from bot.answers.evaluation import read_labelled  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from tests.fake_bot_api import FakeBotApi, updates  # noqa: E402
 

@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import Engine  # noqa: E402
-from bot.evaluation import read_labelled  # noqa: E402
+from bot.answers.engine import Engine  # noqa: E402
+from bot.answers.evaluation import read_labelled  # noqa: E402
 
 
 def main() -> None:

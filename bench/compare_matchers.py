@@ -3,9 +3,9 @@
     .venv/bin/python bench/compare_matchers.py SET.tsv [SET.tsv ...]
 
 "lexical alone" is the engine with its example model switched off; "lexical + model" is the engine as shipped
-(bot/model.py: word and character n-gram TF-IDF of every entry's names, keywords and `examples:`, re-ranking the
+(bot/answers/model.py: word and character n-gram TF-IDF of every entry's names, keywords and `examples:`, re-ranking the
 lexical candidates and answering, above its own threshold, what the lexical matcher found nothing for; see
-Engine._combine). Both answer through Engine.answer and are scored with bot/evaluation.py as the targets define
+Engine._combine). Both answer through Engine.answer and are scored with bot/answers/evaluation.py as the targets define
 it. Sets tuned on: tests/data/*.tsv and bench/data/questions_blind2-6.tsv; bench/data/questions_blind7.tsv is the
 never-tuned set (README, "How matching works").
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalogue import load_catalogue  # noqa: E402
-from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
-from bot.evaluation import evaluate, read_labelled  # noqa: E402
+from bot.knowledge.catalogue import load_catalogue  # noqa: E402
+from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
+from bot.answers.evaluation import evaluate, read_labelled  # noqa: E402
 
 
 class _NoModel:

@@ -17,7 +17,7 @@ import wordfreq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.text import fold  # noqa: E402
+from bot.answers.text import fold  # noqa: E402
 
 TOP = 3000
 HEADER = """# The {n} most frequent {name} words (folded), from wordfreq {version} (Robyn Speer; data CC BY-SA 4.0,

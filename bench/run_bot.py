@@ -7,8 +7,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import Tuning, serve  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.logs import setup_logging  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
+from bot.runtime.logs import setup_logging  # noqa: E402
 
 if __name__ == "__main__":
     settings = Settings.from_env()

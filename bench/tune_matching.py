@@ -14,10 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalogue import load_catalogue  # noqa: E402
-from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine, documents  # noqa: E402
-from bot.evaluation import evaluate, read_labelled  # noqa: E402
-from bot.matcher import Matcher, MatchSettings  # noqa: E402
+from bot.knowledge.catalogue import load_catalogue  # noqa: E402
+from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine, documents  # noqa: E402
+from bot.answers.evaluation import evaluate, read_labelled  # noqa: E402
+from bot.answers.matcher import Matcher, MatchSettings  # noqa: E402
 
 GRID = {
     "accept": [0.36, 0.40, 0.44, 0.48],

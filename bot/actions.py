@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from .languages import LANGUAGES
+from bot.languages import LANGUAGES
 
 MAX_ACTION_BYTES = 64
 

@@ -12,23 +12,23 @@ import logging
 import signal
 from dataclasses import dataclass
 
-from .assistant import Assistant
-from .broadcast_drafts import Drafts
-from .broadcaster import Broadcaster
-from .clock import Clock, SystemClock
-from .config import Settings
-from .conversation import Conversation
-from .deadlines import Deadlines
-from .engine import Engine
-from .handoff import Handoff
-from .inbox import Inbox
-from .instance import InstanceLock
-from .outbox import Outbox, RetryRules
-from .ports import StoppedWhileStarting
-from .reminders import ReminderSender
-from .storage import Storage, utc_iso
-from .subscriptions import Subscriptions
-from .web import WebServer
+from bot.conversation.assistant import Assistant
+from bot.broadcasts.drafts import Drafts
+from bot.broadcasts.sender import Broadcaster
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.config import Settings
+from bot.conversation.turn import Conversation
+from bot.deadlines.service import Deadlines
+from bot.answers.engine import Engine
+from bot.handoff.service import Handoff
+from bot.runtime.inbox import Inbox
+from bot.runtime.instance import InstanceLock
+from bot.runtime.outbox import Outbox, RetryRules
+from bot.runtime.ports import StoppedWhileStarting
+from bot.deadlines.reminders import ReminderSender
+from bot.storage import Storage, utc_iso
+from bot.conversation.subscriptions import Subscriptions
+from bot.runtime.web import WebServer
 
 log = logging.getLogger(__name__)
 MAINTENANCE_EVERY = 3600.0      # seconds between retention sweeps
@@ -89,11 +89,11 @@ class App:
         self.desk = None
         self.web = WebServer(settings.port)
         if settings.telegram_bot_token:
-            from .channels.telegram.app import TelegramAdapter
-            from .channels.telegram.channel import TelegramUserChannel
-            from .channels.telegram.context import BotServices
-            from .channels.telegram.desk import TelegramStaffDesk
-            from .channels.telegram.staff_gate import StaffGate
+            from bot.channels.telegram.app import TelegramAdapter
+            from bot.channels.telegram.channel import TelegramUserChannel
+            from bot.channels.telegram.context import BotServices
+            from bot.channels.telegram.desk import TelegramStaffDesk
+            from bot.channels.telegram.staff_gate import StaffGate
             self.telegram = TelegramAdapter(settings, self.outbox, self.inbox, overall_rate=self.tuning.overall_rate,
                                             group_rate_per_minute=self.tuning.group_rate_per_minute)
             await self.telegram.initialize(stop)
@@ -135,9 +135,9 @@ class App:
 
     def _whatsapp_channel(self, settings: Settings, storage: Storage) -> None:
         """The WhatsApp channel out: the Graph API client and the user channel (files from the desk for relays)."""
-        from .channels.whatsapp.channel import WhatsAppUserChannel
-        from .channels.whatsapp.classify import classify
-        from .channels.whatsapp.client import GraphClient
+        from bot.channels.whatsapp.channel import WhatsAppUserChannel
+        from bot.channels.whatsapp.classify import classify
+        from bot.channels.whatsapp.client import GraphClient
         assert settings.whatsapp is not None
         self.graph = GraphClient(settings.whatsapp)
         self.outbox.register("whatsapp", classify)
@@ -148,8 +148,8 @@ class App:
 
     def _whatsapp_inbound(self, settings: Settings, storage: Storage) -> None:
         """WhatsApp updates in: the /whatsapp webhook route into the inbox, and the inbox into the services."""
-        from .channels.whatsapp.handlers import WhatsAppHandlers
-        from .channels.whatsapp.webhook import PATH, routes
+        from bot.channels.whatsapp.handlers import WhatsAppHandlers
+        from bot.channels.whatsapp.webhook import PATH, routes
         assert settings.whatsapp is not None and self.web is not None
         verify, receive = routes(settings.whatsapp, self.inbox)
         self.web.route("GET", PATH, verify)

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .catalogue import KnowledgeError, load_catalogue
-from .config import ConfigError, Settings
-from .engine import Engine
-from .logs import setup_logging
-from .render import to_plain
-from .storage import Storage, StorageError
-from .texts import Texts, TextsError
+from bot.knowledge.catalogue import KnowledgeError, load_catalogue
+from bot.runtime.config import ConfigError, Settings
+from bot.answers.engine import Engine
+from bot.runtime.logs import setup_logging
+from bot.answers.plain import to_plain
+from bot.storage import Storage, StorageError
+from bot.texts import Texts, TextsError
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return backup(settings, args.path)
         if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
             return asyncio.run(chat(settings))
-        from .app import serve
+        from bot.app import serve
         asyncio.run(serve(settings))
         return 0
     except (KnowledgeError, TextsError, ConfigError, StorageError) as exc:
@@ -100,10 +100,10 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def chat(settings: Settings) -> int:
-    from .assistant import Assistant
-    from .channels.terminal import TerminalChat
-    from .clock import SystemClock
-    from .deadlines import Deadlines
+    from bot.conversation.assistant import Assistant
+    from bot.channels.terminal import TerminalChat
+    from bot.runtime.clock import SystemClock
+    from bot.deadlines.service import Deadlines
     engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
     storage = await Storage.open(settings.database_path)
     try:
@@ -132,7 +132,7 @@ async def unanswered(settings: Settings, limit: int) -> int:
 
 async def reminders(settings: Settings, *, as_json: bool) -> int:
     """Every reminder (user, channel, procedure, when, status), soonest first; read while the bot runs (WAL)."""
-    from .clock import MEXICO_CITY
+    from bot.runtime.clock import MEXICO_CITY
     if not Path(settings.database_path).exists():
         print(f"no database at {settings.database_path} yet")
         return 0
@@ -157,7 +157,7 @@ async def reminders(settings: Settings, *, as_json: bool) -> int:
 
 def backup(settings: Settings, path: str) -> int:
     """One line: where the backup went, its size and every table's row count; errors are one line, exit 1."""
-    from .backup import BackupError, backup as make_backup
+    from bot.runtime.backup import BackupError, backup as make_backup
     try:
         result = make_backup(settings.database_path, path)
     except BackupError as exc:

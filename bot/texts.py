@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-from .languages import LANGUAGES
+from bot.languages import LANGUAGES
 
 
 class TextsError(Exception):

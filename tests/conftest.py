@@ -11,8 +11,8 @@ import pytest_asyncio
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: RetryAfter.retry_after as timedelta, no deprecation warning
 
-from bot.catalogue import load_catalogue  # noqa: E402
-from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
+from bot.knowledge.catalogue import load_catalogue  # noqa: E402
+from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

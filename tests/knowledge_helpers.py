@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import KnowledgeError, load_catalogue
+from bot.knowledge.catalogue import KnowledgeError, load_catalogue
 
 
 def problems(path: Path) -> str:

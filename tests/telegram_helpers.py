@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from bot.app import App, Tuning
-from bot.config import Settings
+from bot.runtime.config import Settings
 from tests.fake_bot_api import FakeBotApi
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup
+from bot.runtime.backup import BackupError, backup
 from bot.storage import Storage
 
 from .conftest import ROOT

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest_asyncio
 
-from bot.broadcasts import parse_when
+from bot.broadcasts.content import parse_when
 from tests.fake_bot_api import updates
 
 from .telegram_helpers import buttons_of, reply_to, running_bot, server_with_staff_chat, started

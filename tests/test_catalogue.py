@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-from bot.catalogue import REQUIRED_IDS, Appointment, Kind
+from bot.knowledge.catalogue import REQUIRED_IDS, Appointment, Kind
 
 from .conftest import ROOT
 from .knowledge_helpers import edit, problems

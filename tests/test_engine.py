@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import is_placeholder
-from bot.engine import AnswerKind
+from bot.knowledge.catalogue import is_placeholder
+from bot.answers.engine import AnswerKind
 from bot.channels.telegram.render import html_chunks
-from bot.render import to_plain
+from bot.answers.plain import to_plain
 
 
 def test_canje_in_english_gives_everything_a_newcomer_needs(engine):
@@ -112,7 +112,7 @@ def test_greeting_is_answered_with_what_the_bot_does(engine):
 
 
 def test_html_rendering_escapes_every_piece():
-    from bot.replies import Block, Reply, Style
+    from bot.answers.replies import Block, Reply, Style
     reply = Reply((Block(Style.TITLE, ("<b>&",)), Block(Style.BULLETS, ("a < b", "c > d & e"))))
     html = html_chunks(reply)[0]
     assert "<b>&lt;b&gt;&amp;</b>" in html and "• a &lt; b" in html
@@ -180,8 +180,8 @@ def test_a_term_only_another_authority_owns_decides_unless_the_users_status_is_n
 def test_anchors_belong_to_referrals_only(tmp_path):
     import shutil
 
-    from bot.catalogue import KnowledgeError, load_catalogue
-    from bot.engine import DEFAULT_KNOWLEDGE_DIR
+    from bot.knowledge.catalogue import KnowledgeError, load_catalogue
+    from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR
     target = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_KNOWLEDGE_DIR, target)
     path = target / "procedures" / "canje.yaml"
@@ -202,7 +202,7 @@ def test_another_countrys_visa_or_residency_is_not_taken_for_inm(engine):
 def test_a_procedure_close_behind_a_general_topic_answers_instead(engine):
     import dataclasses
 
-    from bot.matcher import Match, MatchKind
+    from bot.answers.matcher import Match, MatchKind
     moved = engine.answer("We moved from Ajijic to Guadalajara last month. Do I have to tell INM about the new address?")
     assert moved.intent == "notificacion_cambios"
     topic_first = Match(MatchKind.ENTRY, "oficinas", ("oficinas", "notificacion_cambios"), 0.7, frozenset(),

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from bot.catalogue import Kind, load_catalogue
-from bot.engine import Engine, model_samples
-from bot.examples import add_example
-from bot.matcher import MatchKind
-from bot.model import ExampleModel
+from bot.knowledge.catalogue import Kind, load_catalogue
+from bot.answers.engine import Engine, model_samples
+from bot.answers.examples import add_example
+from bot.answers.matcher import MatchKind
+from bot.answers.model import ExampleModel
 
 from .knowledge_helpers import edit, problems
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import KnowledgeError, load_catalogue
-from bot.replies import Composer
-from bot.render import to_plain
+from bot.knowledge.catalogue import KnowledgeError, load_catalogue
+from bot.answers.replies import Composer
+from bot.answers.plain import to_plain
 from bot.texts import Texts
 
 from .conftest import ROOT

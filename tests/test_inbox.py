@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest_asyncio
 
-from bot.inbox import Inbox
+from bot.runtime.inbox import Inbox
 from bot.storage import Arrival, Exchange, Storage
 from tests.fake_bot_api import updates
 
@@ -125,7 +125,7 @@ async def test_an_update_the_library_cannot_parse_is_marked_failed_and_the_bot_g
         await bot.inbox.drain()
         assert (await bot.storage.inbox.counts()).get("failed") == 1
     assert "texto privado" not in caplog.text
-    assert len([r for r in caplog.records if r.name == "bot.inbox"]) == 1
+    assert len([r for r in caplog.records if r.name == "bot.runtime.inbox"]) == 1
 
 
 async def test_forget_removes_every_row_that_names_the_user(server, tmp_path, engine):

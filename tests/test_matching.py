@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation import evaluate, read_labelled
-from bot.matcher import MatchKind
+from bot.answers.evaluation import evaluate, read_labelled
+from bot.answers.matcher import MatchKind
 
 from .conftest import DATA
 

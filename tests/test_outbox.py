@@ -1,4 +1,4 @@
-"""The one delivery policy (bot/outbox.py) with Telegram's classifier, without any network."""
+"""The one delivery policy (bot/runtime/outbox.py) with Telegram's classifier, without any network."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.channels.telegram.classify import classify
 from bot.channels.telegram.render import keyboard
-from bot.outbox import Outbox, Outcome, Purpose, RecipientBlocked, RetryRules, Undeliverable
-from bot.replies import Button
+from bot.runtime.outbox import Outbox, Outcome, Purpose, RecipientBlocked, RetryRules, Undeliverable
+from bot.answers.replies import Button
 
 
 class Flaky:

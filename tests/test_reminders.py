@@ -9,13 +9,13 @@ import logging
 
 import pytest
 
-from bot.assistant import Assistant, Route, Visitor
-from bot.clock import MEXICO_CITY, SettableClock
-from bot.deadlines import Deadlines
-from bot.outbox import Outcome, Undeliverable
-from bot.ports import MessageRef
-from bot.reminders import ReminderSender
-from bot.render import to_plain
+from bot.conversation.assistant import Assistant, Route, Visitor
+from bot.runtime.clock import MEXICO_CITY, SettableClock
+from bot.deadlines.service import Deadlines
+from bot.runtime.outbox import Outcome, Undeliverable
+from bot.runtime.ports import MessageRef
+from bot.deadlines.reminders import ReminderSender
+from bot.answers.plain import to_plain
 
 UTC = dt.timezone.utc
 NOON_DEC_1 = dt.datetime(2026, 12, 1, 18, 0, tzinfo=UTC)        # 12:00 in Mexico City
@@ -192,7 +192,7 @@ async def test_reminders_due_while_the_bot_was_down(assistant, storage, engine, 
     kinds = {r.kind: r.status for r in await storage.reminders.listing()}
     assert kinds == {"opens": "dropped", "closing": "sent", "last_day": "scheduled"}
     clock.set(dt.datetime(2027, 3, 20, 15, 0, tzinfo=UTC))                   # down again, past the last day
-    with caplog.at_level(logging.INFO, logger="bot.reminders"):
+    with caplog.at_level(logging.INFO, logger="bot.deadlines.reminders"):
         assert await _sender(storage, engine, clock, channel).tick() == 0
     assert "dropped: due 2027-03-14" in caplog.text and "window closed on 2027-03-15" in caplog.text
     assert len(channel.sent) == 1

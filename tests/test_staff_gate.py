@@ -150,7 +150,7 @@ async def test_staff_see_unanswered_questions_and_a_stats_chart(server, bot):
 async def test_staff_reload_knowledge_without_a_restart_and_a_bad_edit_keeps_the_running_one(server, tmp_path,
                                                                                            engine):
     import shutil
-    from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine
+    from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine
     knowledge = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
     own = Engine.from_directory(knowledge)  # this bot's engine only: the shared test engine stays untouched
@@ -176,7 +176,7 @@ async def test_staff_reload_knowledge_without_a_restart_and_a_bad_edit_keeps_the
 
 async def test_staff_attach_an_unanswered_question_to_an_entry_and_the_bot_uses_it_at_once(server, tmp_path):
     import shutil
-    from bot.engine import DEFAULT_KNOWLEDGE_DIR, Engine
+    from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine
     from tests.telegram_helpers import buttons_of
     knowledge = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)

@@ -84,7 +84,7 @@ async def test_sql_like_text_is_stored_verbatim(repo):
 
 
 async def test_a_chosen_language_is_a_default_not_a_lock(storage, engine):
-    from bot.assistant import Assistant, Visitor
+    from bot.conversation.assistant import Assistant, Visitor
     assistant = Assistant(engine, storage.users)
     ben = Visitor("terminal", "ben")
     await assistant.set_language(ben, "es")
@@ -96,7 +96,7 @@ async def test_a_chosen_language_is_a_default_not_a_lock(storage, engine):
 
 
 async def test_short_follow_ups_refer_to_the_procedure_under_discussion(storage, engine):
-    from bot.assistant import Assistant, Visitor
+    from bot.conversation.assistant import Assistant, Visitor
     assistant = Assistant(engine, storage.users)
     ana = Visitor("terminal", "ana")
     assert (await assistant.ask(ana, "I need to renew my temporary resident card", full=False)).intent == "renovacion"
@@ -105,8 +105,8 @@ async def test_short_follow_ups_refer_to_the_procedure_under_discussion(storage,
 
 
 async def test_the_thread_survives_a_topic_answer_and_a_place_names_that_office(storage, engine):
-    from bot.assistant import Assistant, Visitor
-    from bot.render import to_plain
+    from bot.conversation.assistant import Assistant, Visitor
+    from bot.answers.plain import to_plain
     assistant = Assistant(engine, storage.users)
     ana = Visitor("terminal", "ana2")
     assert (await assistant.ask(ana, "se me vence mi tarjeta de residente temporal", full=False)).intent == "renovacion"

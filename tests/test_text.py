@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import Analyzer, fold, phonetic_key
+from bot.answers.text import Analyzer, fold, phonetic_key
 
 
 def test_fold_removes_case_accents_punctuation_and_stretching():

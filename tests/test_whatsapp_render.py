@@ -19,7 +19,7 @@ from bot.channels.whatsapp.render import (
     template_parameter,
     text_chunks,
 )
-from bot.replies import Action, Block, Button, Reply, Style
+from bot.answers.replies import Action, Block, Button, Reply, Style
 from tests.fake_graph_api import FakeGraphApi, WaUser
 from tests.whatsapp_helpers import GraphClient
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from bot.dates import find_date, show
-from bot.window_rules import Given, Offset, Unit, WindowRule
-from bot.windows import DateProblem, ReminderKind, Status, add_business_days, add_years, check_given, window_for
+from bot.deadlines.dates import find_date, show
+from bot.knowledge.window_rules import Given, Offset, Unit, WindowRule
+from bot.deadlines.windows import DateProblem, ReminderKind, Status, add_business_days, add_years, check_given, window_for
 
 from .knowledge_helpers import edit, problems
 

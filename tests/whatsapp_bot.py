@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from bot.app import App
-from bot.config import Settings, WhatsAppSettings
+from bot.runtime.config import Settings, WhatsAppSettings
 from tests.fake_bot_api import FakeBotApi
 from tests.fake_graph_api import FakeGraphApi
 

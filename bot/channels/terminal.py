@@ -6,10 +6,10 @@ import asyncio
 import sys
 from typing import Callable, TextIO
 
-from ..assistant import Assistant, Visitor
-from ..actions import Action
-from ..render import to_plain
-from ..replies import Button
+from bot.conversation.assistant import Assistant, Visitor
+from bot.actions import Action
+from bot.answers.plain import to_plain
+from bot.answers.replies import Button
 
 VISITOR = Visitor(channel="terminal", external_id="local")
 QUIT = {"/quit", "/salir", "/exit"}

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
-from .db import Database, StorageError, from_utc_iso, migrations, utc_iso
-from .deliveries import DeliveryRepository
-from .handoff import Conversation, HandoffRepository, MessageLink
-from .inbox import Arrival, InboxItem, InboxRepository
-from .reminders import Deadline, Reminder, ReminderRepository
-from .subscriptions import SubscriptionRepository
-from .users import ConversationState, Exchange, QuestionRecord, UnansweredQuestion, User, UserRepository
+from bot.storage.broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
+from bot.storage.db import Database, StorageError, from_utc_iso, migrations, utc_iso
+from bot.storage.deliveries import DeliveryRepository
+from bot.storage.handoff import Conversation, HandoffRepository, MessageLink
+from bot.storage.inbox import Arrival, InboxItem, InboxRepository
+from bot.storage.reminders import Deadline, Reminder, ReminderRepository
+from bot.storage.subscriptions import SubscriptionRepository
+from bot.storage.users import ConversationState, Exchange, QuestionRecord, UnansweredQuestion, User, UserRepository
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import NOW, Database
+from bot.storage.db import NOW, Database
 
 # A status only moves forward: read can arrive without delivered; failed is final.
 RANK = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}

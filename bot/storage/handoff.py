@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from .db import NOW, Database
+from bot.storage.db import NOW, Database
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .db import NOW, Database, clean_text
+from bot.storage.db import NOW, Database, clean_text
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
-from .db import Database, from_utc_iso, utc_iso
+from bot.storage.db import Database, from_utc_iso, utc_iso
 
 REPORTED = {"scheduled": "scheduled", "sending": "sent", "sent": "sent",
             "cancelled": "cancelled", "dropped": "cancelled", "failed": "cancelled"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from .db import Database
+from bot.storage.db import Database
 
 ALL_TOPICS = "all"
 

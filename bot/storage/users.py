@@ -10,8 +10,8 @@ from typing import Iterable
 
 import aiosqlite
 
-from ..text import fold
-from .db import NOW, Database, clean_text
+from bot.answers.text import fold
+from bot.storage.db import NOW, Database, clean_text
 
 log = logging.getLogger(__name__)
 

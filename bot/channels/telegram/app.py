@@ -1,6 +1,6 @@
 """The python-telegram-bot side of the bot: the Application, its handlers, and updates in and out of it.
 
-Updates reach PTB only from the durable inbox (bot/inbox.py): the Updater is never used, so nothing is
+Updates reach PTB only from the durable inbox (bot/runtime/inbox.py): the Updater is never used, so nothing is
 confirmed to Telegram before it is stored. Every outgoing call goes through the outbox; AIORateLimiter (the
 library's own throttle) keeps sends under Telegram's limits (30/s overall, 20/min per group).
 """
@@ -17,17 +17,17 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 
-from ...config import ConfigError, Settings
-from ...inbox import Inbox
-from ...outbox import Outbox, Purpose
-from ...ports import StoppedWhileStarting
-from ...storage import InboxItem
-from ...web import WebServer
-from . import relay_handlers, staff_handlers, user_handlers
-from .channel import CHANNEL
-from .classify import classify
-from .context import BotServices
-from .inbound import ALLOWED_UPDATES, Poller, webhook_handler
+from bot.runtime.config import ConfigError, Settings
+from bot.runtime.inbox import Inbox
+from bot.runtime.outbox import Outbox, Purpose
+from bot.runtime.ports import StoppedWhileStarting
+from bot.storage import InboxItem
+from bot.runtime.web import WebServer
+from bot.channels.telegram import relay_handlers, staff_handlers, user_handlers
+from bot.channels.telegram.channel import CHANNEL
+from bot.channels.telegram.classify import classify
+from bot.channels.telegram.context import BotServices
+from bot.channels.telegram.inbound import ALLOWED_UPDATES, Poller, webhook_handler
 
 log = logging.getLogger(__name__)
 # httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body

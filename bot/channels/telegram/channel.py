@@ -9,13 +9,13 @@ from typing import AsyncIterator
 from telegram import Bot, Message
 from telegram.constants import ChatAction
 
-from ...broadcasts import compose
-from ...outbox import Outbox, Outcome, Purpose, Undeliverable
-from ...ports import MessageRef, RelayItem
-from ...replies import Reply
-from ...storage import Broadcast
-from ...texts import Texts
-from .render import html_chunks, keyboard
+from bot.broadcasts.content import compose
+from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
+from bot.runtime.ports import MessageRef, RelayItem
+from bot.answers.replies import Reply
+from bot.storage import Broadcast
+from bot.texts import Texts
+from bot.channels.telegram.render import html_chunks, keyboard
 
 CHANNEL = "telegram"
 

@@ -1,4 +1,4 @@
-"""What a python-telegram-bot exception means for the outbox (bot/outbox.py holds the one retry policy)."""
+"""What a python-telegram-bot exception means for the outbox (bot/runtime/outbox.py holds the one retry policy)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from ...outbox import Outcome, Verdict
+from bot.runtime.outbox import Outcome, Verdict
 
 # BadRequest texts that mean the recipient is gone for good.
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "peer_id_invalid",

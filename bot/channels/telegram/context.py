@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from ...assistant import Assistant, Visitor
-from ...broadcast_drafts import Drafts
-from ...broadcaster import Broadcaster
-from ...config import Settings
-from ...handoff import Handoff
-from ...outbox import Purpose, Undeliverable
-from ...ports import MessageRef, RelayItem
-from ...replies import Reply
-from ...storage import Storage
-from ...subscriptions import Subscriptions
-from .channel import CHANNEL, TelegramUserChannel
-from .staff_gate import StaffGate
+from bot.conversation.assistant import Assistant, Visitor
+from bot.broadcasts.drafts import Drafts
+from bot.broadcasts.sender import Broadcaster
+from bot.runtime.config import Settings
+from bot.handoff.service import Handoff
+from bot.runtime.outbox import Purpose, Undeliverable
+from bot.runtime.ports import MessageRef, RelayItem
+from bot.answers.replies import Reply
+from bot.storage import Storage
+from bot.conversation.subscriptions import Subscriptions
+from bot.channels.telegram.channel import CHANNEL, TelegramUserChannel
+from bot.channels.telegram.staff_gate import StaffGate
 
 
 @dataclass

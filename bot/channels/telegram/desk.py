@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InputFile, ReplyParameters
 
-from ...outbox import Purpose, Undeliverable
-from ...ports import PlaceGone, RelayItem
-from ...replies import Block, Reply, Style
-from ...storage import Broadcast
-from .channel import CHANNEL, TelegramUserChannel, edit_copy
-from .render import CAPTION_LIMIT, TEXT_LIMIT, escape, html_chunks, keyboard
+from bot.runtime.outbox import Purpose, Undeliverable
+from bot.runtime.ports import PlaceGone, RelayItem
+from bot.answers.replies import Block, Reply, Style
+from bot.storage import Broadcast
+from bot.channels.telegram.channel import CHANNEL, TelegramUserChannel, edit_copy
+from bot.channels.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, escape, html_chunks, keyboard
 
 # How a file from another channel is posted in the staff chat: the Bot API method and its file parameter.
 FOREIGN_MEDIA = {"image": ("send_photo", "photo"), "photo": ("send_photo", "photo"),

@@ -17,10 +17,10 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from ...inbox import Inbox
-from ...storage import Arrival
-from .channel import CHANNEL
-from .classify import seconds
+from bot.runtime.inbox import Inbox
+from bot.storage import Arrival
+from bot.channels.telegram.channel import CHANNEL
+from bot.channels.telegram.classify import seconds
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30

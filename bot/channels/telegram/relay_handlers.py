@@ -8,8 +8,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from .channel import CHANNEL
-from .context import ack, relay_item, services, visitor
+from bot.channels.telegram.channel import CHANNEL
+from bot.channels.telegram.context import ack, relay_item, services, visitor
 
 GROUP = -2
 

@@ -7,8 +7,8 @@ from typing import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from ...actions import MAX_ACTION_BYTES
-from ...replies import Block, Button, Reply, Style
+from bot.actions import MAX_ACTION_BYTES
+from bot.answers.replies import Block, Button, Reply, Style
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

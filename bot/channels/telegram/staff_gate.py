@@ -12,8 +12,8 @@ from enum import Enum
 
 from telegram import ChatMember
 
-from ...outbox import Outcome, Purpose, Undeliverable
-from .channel import TelegramUserChannel
+from bot.runtime.outbox import Outcome, Purpose, Undeliverable
+from bot.channels.telegram.channel import TelegramUserChannel
 
 MEMBER_STATUSES = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER}
 CACHE_SECONDS = 60.0

@@ -15,20 +15,20 @@ from telegram.constants import ChatType
 from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
-from ...actions import Action, Kind, parse
-from ...broadcast_drafts import Where
-from ...broadcaster import controls
-from ...broadcasts import mexico_time
-from ...catalogue import KnowledgeError
-from ...languages import STAFF_LANGUAGE, hinted_language
-from ...outbox import Purpose, Undeliverable
-from ...ports import StaffMember
-from ...examples import add_example
-from ...replies import Block, Button, Reply, Style
-from ...stats import chart_png, collect
-from .context import ack, relay_item, services
-from .render import escape
-from .staff_gate import Membership
+from bot.actions import Action, Kind, parse
+from bot.broadcasts.drafts import Where
+from bot.broadcasts.sender import controls
+from bot.broadcasts.content import mexico_time
+from bot.knowledge.catalogue import KnowledgeError
+from bot.languages import STAFF_LANGUAGE, hinted_language
+from bot.runtime.outbox import Purpose, Undeliverable
+from bot.runtime.ports import StaffMember
+from bot.answers.examples import add_example
+from bot.answers.replies import Block, Button, Reply, Style
+from bot.runtime.stats import chart_png, collect
+from bot.channels.telegram.context import ack, relay_item, services
+from bot.channels.telegram.render import escape
+from bot.channels.telegram.staff_gate import Membership
 
 log = logging.getLogger(__name__)
 COMMANDS_GROUP = -4

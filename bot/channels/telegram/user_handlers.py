@@ -1,6 +1,6 @@
 """Telegram handlers for users: translate an update into plain values, call the services, send what they return.
 
-Each handler is short on purpose: the decisions live in the channel-neutral core (bot/assistant.py and friends).
+Each handler is short on purpose: the decisions live in the channel-neutral core (bot/conversation/assistant.py and friends).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from telegram.constants import ChatType
 from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
-from ...actions import Action, Kind, parse
-from ...assistant import Route
-from ...handoff import NoStaffDesk
-from ...outbox import Undeliverable
-from ...ports import MessageRef
-from ...replies import Button, Reply
-from .channel import CHANNEL
-from .context import ack, send, services, visitor
+from bot.actions import Action, Kind, parse
+from bot.conversation.assistant import Route
+from bot.handoff.service import NoStaffDesk
+from bot.runtime.outbox import Undeliverable
+from bot.runtime.ports import MessageRef
+from bot.answers.replies import Button, Reply
+from bot.channels.telegram.channel import CHANNEL
+from bot.channels.telegram.context import ack, send, services, visitor
 
 log = logging.getLogger(__name__)
 EDIT_IN_PLACE = (Kind.MENU, Kind.ENTRY, Kind.LANGUAGE, Kind.DEADLINE, Kind.CANCEL_REMINDER)

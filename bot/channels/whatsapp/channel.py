@@ -12,16 +12,16 @@ import html
 import re
 from typing import Awaitable, Callable
 
-from ...broadcasts import compose
-from ...config import WhatsAppSettings
-from ...outbox import Outbox, Outcome, Purpose, Undeliverable
-from ...ports import MessageRef, RelayItem
-from ...replies import Reply
-from ...storage import Broadcast, DeliveryRepository, User, UserRepository, from_utc_iso
-from ...texts import Texts
-from .client import GraphClient
-from .limits import WHATSAPP_LIMITS, measure
-from .render import render, shorten, template_parameter
+from bot.broadcasts.content import compose
+from bot.runtime.config import WhatsAppSettings
+from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
+from bot.runtime.ports import MessageRef, RelayItem
+from bot.answers.replies import Reply
+from bot.storage import Broadcast, DeliveryRepository, User, UserRepository, from_utc_iso
+from bot.texts import Texts
+from bot.channels.whatsapp.client import GraphClient
+from bot.channels.whatsapp.limits import WHATSAPP_LIMITS, measure
+from bot.channels.whatsapp.render import render, shorten, template_parameter
 
 CHANNEL = "whatsapp"
 WINDOW = dt.timedelta(hours=24)

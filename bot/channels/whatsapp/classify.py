@@ -1,11 +1,11 @@
-"""What a Graph API error means for the outbox (the one retry policy lives in bot/outbox.py)."""
+"""What a Graph API error means for the outbox (the one retry policy lives in bot/runtime/outbox.py)."""
 
 from __future__ import annotations
 
 import httpx
 
-from ...outbox import Outcome, Verdict
-from .client import GraphError
+from bot.runtime.outbox import Outcome, Verdict
+from bot.channels.whatsapp.client import GraphError
 
 OUTSIDE_WINDOW = 131047          # more than 24 hours since the user's last message: only templates
 PAIR_RATE = 131056               # too many messages to one user in a short time

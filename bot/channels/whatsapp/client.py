@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ...config import WhatsAppSettings
+from bot.runtime.config import WhatsAppSettings
 
 API_VERSION = "v23.0"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)

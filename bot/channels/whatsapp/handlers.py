@@ -1,5 +1,5 @@
 """Stored WhatsApp updates into the services: messages to the conversation or the staff, statuses to the outbox's
-records. Thin on purpose: words, buttons and lists all end in bot/conversation.py.
+records. Thin on purpose: words, buttons and lists all end in bot/conversation/turn.py.
 """
 
 from __future__ import annotations
@@ -8,17 +8,17 @@ import dataclasses
 import datetime as dt
 import logging
 
-from ...assistant import Visitor
-from ...conversation import Conversation
-from ...handoff import Handoff
-from ...outbox import Undeliverable
-from ...ports import MessageRef, RelayItem
-from ...replies import Reply
-from ...storage import InboxItem, Storage, User, utc_iso
-from .channel import CHANNEL, WhatsAppUserChannel
-from .classify import OUTSIDE_WINDOW, UNREACHABLE
-from .client import GraphError
-from .updates import Inbound, Kind, parse_webhook
+from bot.conversation.assistant import Visitor
+from bot.conversation.turn import Conversation
+from bot.handoff.service import Handoff
+from bot.runtime.outbox import Undeliverable
+from bot.runtime.ports import MessageRef, RelayItem
+from bot.answers.replies import Reply
+from bot.storage import InboxItem, Storage, User, utc_iso
+from bot.channels.whatsapp.channel import CHANNEL, WhatsAppUserChannel
+from bot.channels.whatsapp.classify import OUTSIDE_WINDOW, UNREACHABLE
+from bot.channels.whatsapp.client import GraphError
+from bot.channels.whatsapp.updates import Inbound, Kind, parse_webhook
 
 log = logging.getLogger(__name__)
 MEDIA_KIND = {"image": "photo", "audio": "audio", "video": "video", "document": "document", "sticker": "sticker"}

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.replies import Block, Button, Reply, Style
+from bot.answers.replies import Block, Button, Reply, Style
 
-from .limits import WHATSAPP_LIMITS, WhatsAppLimits, measure
+from bot.channels.whatsapp.limits import WHATSAPP_LIMITS, WhatsAppLimits, measure
 
 JSONDict = dict[str, Any]
 ELLIPSIS = "…"

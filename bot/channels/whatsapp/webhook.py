@@ -11,11 +11,11 @@ import logging
 
 from aiohttp import web
 
-from ...config import WhatsAppSettings
-from ...inbox import Inbox
-from ...storage import Arrival
-from .signature import verify_challenge, verify_signature
-from .updates import parse_webhook
+from bot.runtime.config import WhatsAppSettings
+from bot.runtime.inbox import Inbox
+from bot.storage import Arrival
+from bot.channels.whatsapp.signature import verify_challenge, verify_signature
+from bot.channels.whatsapp.updates import parse_webhook
 
 log = logging.getLogger(__name__)
 CHANNEL = "whatsapp"

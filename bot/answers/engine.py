@@ -1,0 +1,293 @@
+"""The channel-neutral engine: a question in, an answer out. Pure: no storage, no network."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from re import Pattern
+
+from bot.knowledge.catalogue import Catalogue, Entry, Kind, load_catalogue
+from bot.answers.language import LanguageDetector
+from bot.answers.matcher import Document, Match, Matcher, MatchKind
+from bot.answers.model import ExampleModel, Sample
+from bot.answers.specific import AnswerFinder
+from bot.answers.referrals import ReferralFinder
+from bot.answers.replies import Composer, Reply, Section
+from bot.answers.plain import to_plain
+from bot.answers.replies import Block, Style
+from bot.answers.text import MAX_ANALYSED_CHARS, fold, phrase_pattern, resource_lines, words
+from bot.texts import Texts
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+# Emoji that acknowledge (👍, 🙏, 👌, ❤️, 😊 …): a message of only these is a thank-you or an "ok", not a question.
+_ACK_EMOJI = set("👍🙏👌❤♥😊🙂😀😃😁☺🤝👏✅💯🥰😍🫶")
+_ASPECT_SECTIONS = {"FEE": Section.FEES, "DEADLINE": Section.FEES, "DOCS": Section.REQUIREMENTS}
+
+
+def small_talk_table() -> dict[str, str]:
+    """Folded whole messages that are small talk, and their category (bot/resources/smalltalk.txt)."""
+    table = {}
+    for line in resource_lines("smalltalk.txt"):
+        category, _, phrase = line.partition("\t")
+        table[fold(phrase)] = category
+    return table
+
+
+def small_talk(text: str, table: dict[str, str]) -> str | None:
+    """"thanks", "bye" or "ok" when the whole message is that (with or without emoji), else None."""
+    if not any(ch.isalpha() for ch in text):
+        symbols = {ch for ch in text if not ch.isspace() and ch not in "\ufe0f\u200d"}
+        return "ok" if symbols and symbols <= _ACK_EMOJI else None
+    return table.get(fold(text)) if len(text) <= 60 else None
+
+
+GENERAL_TOPICS = ("oficinas", "citas", "contacto")
+PROCEDURE_OVER_TOPIC = 0.8    # a procedure within this share of a general topic's ranking score answers instead
+
+
+def topic_markers() -> dict[str, Pattern[str]]:
+    """Per general topic, the words one of which its questions name (bot/resources/topic_markers.txt)."""
+    found = {}
+    for line in resource_lines("topic_markers.txt"):
+        topic, _, words = line.partition(":")
+        pattern = phrase_pattern(words.split(","))
+        if pattern is not None:
+            found[topic.strip()] = pattern
+    return found
+
+class AnswerKind:
+    PROCEDURE = "procedure"
+    TOPIC = "topic"
+    AMBIGUOUS = "ambiguous"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    kind: str
+    intent: str | None
+    candidates: tuple[str, ...]
+    confidence: float
+    appointment: str | None
+    reply: Reply
+    unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
+    referral: str | None = None  # another authority handles it: the referral entry's id (kind stays "none")
+    # what picked the answer, for staff: "phrase: <keyword>" (lexical matcher or referral), "example: <question>"
+    # (the example question the model leaned on most), "answer: <phrasing>" (a specific question's answer)
+    decided_by: str | None = None
+
+    def as_json(self) -> dict:
+        """The stable `python -m bot ask --json` record."""
+        return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
+                "candidates": list(self.candidates), "confidence": self.confidence,
+                "appointment": self.appointment, "reply": to_plain(self.reply), "referral": self.referral,
+                "decided_by": self.decided_by}
+
+
+def documents(catalogue: Catalogue) -> list[Document]:
+    """What the matcher indexes: each entry's names and keywords, per language."""
+    return [Document(e.id, {lang: (e.name.get(lang), *e.keywords[lang], *e.attached.get(lang, ()))
+                            for lang in ("es", "en")})
+            for e in catalogue.entries.values() if e.kind is not Kind.REFERRAL]
+
+
+def model_samples(catalogue: Catalogue) -> list[Sample]:
+    """What the example model learns from: every entry's names, keywords and example questions (referrals too)."""
+    return [sample for e in catalogue.entries.values() for lang in ("es", "en")
+            for sample in (*(Sample(e.id, p) for p in (e.name.get(lang), *e.keywords[lang])),
+                           *(Sample(e.id, q, example=True) for q in e.examples.get(lang, ())))]
+
+
+class Engine:
+    def __init__(self, catalogue: Catalogue, texts: Texts | None = None):
+        self.texts = texts or Texts.load()
+        self._build(catalogue)
+
+    def reload(self, knowledge_dir: Path | str) -> None:
+        """Re-read the knowledge and switch to it at once; raises KnowledgeError (and keeps the running one)."""
+        self._build(load_catalogue(Path(knowledge_dir)))
+
+    def _build(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.matcher = Matcher(documents(catalogue))
+        self.model = ExampleModel(model_samples(catalogue))
+        self.known_examples = {fold(q): (e.id, q) for e in catalogue.entries.values() for lang in ("es", "en")
+                               for q in e.examples.get(lang, ()) if fold(q)}  # asked word for word: that entry
+        self._referral_ids = frozenset(e.id for e in catalogue.referrals())
+        vocabulary = {lang: {w for e in catalogue.entries.values()
+                             for phrase in (e.name.get(lang), *e.keywords[lang]) for w in words(phrase)}
+                      for lang in ("es", "en")}
+        self.detector = LanguageDetector(vocabulary)
+        self.composer = Composer(catalogue, self.texts)
+        self.small_talk = small_talk_table()
+        self.referrals = ReferralFinder(catalogue)
+        self._topic_markers = topic_markers()
+        self.answers = AnswerFinder(catalogue)
+
+    @classmethod
+    def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
+        return cls(load_catalogue(Path(knowledge_dir)))
+
+    def detect_language(self, text: str, previous: str | None = None) -> str:
+        return self.detector.detect(text, previous).language
+
+    def answer(self, text: str, *, previous_language: str | None = None, language: str | None = None,
+               last_entry: str | None = None, full: bool = True, numbered: bool = False) -> Answer:
+        """Answer `text`; `last_entry` lets "how much is it?" follow up on the previous answer."""
+        text = text if isinstance(text, str) else ""
+        answer = self._answer_text(text, previous_language, language, last_entry, full, numbered)
+        if len(text) > MAX_ANALYSED_CHARS:  # say so rather than silently answering only the opening
+            note = Block(Style.NOTE, (self.texts(answer.language, "long.note"),))
+            reply = Reply((note, *answer.reply.blocks), answer.reply.buttons, answer.reply.language)
+            answer = dataclasses.replace(answer, reply=reply)
+        return answer
+
+    def _answer_text(self, text: str, previous_language: str | None, language: str | None,
+                     last_entry: str | None, full: bool, numbered: bool) -> Answer:
+        lang = language or self.detect_language(text, previous_language)
+        chat = small_talk(text, self.small_talk)
+        if chat is not None:  # thanks, bye, ok, 👍: a short polite reply, never "I can't help with that"
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 1.0,
+                                self.composer.simple(lang, f"smalltalk.{chat}"))
+        if not any(ch.isalpha() for ch in text):
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
+                                self.composer.simple(lang, "empty.body"))
+        match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
+        match, decided_by = self._procedure_over_topic(match, decided_by)
+        if match.kind is MatchKind.ENTRY and not self._names_topic(match.entry_id, text):
+            match = dataclasses.replace(match, kind=MatchKind.NONE, entry_id=None)   # "horario del tianguis"
+        if referral_id is not None:  # the model is sure another authority handles it
+            return self._referral_answer(text, lang, referral_id, match.confidence, full, decided_by)
+        abroad = self.referrals.abroad_matter(text) if fold(text) not in self.known_examples else None
+        if abroad is not None:  # "visa de trabajo en Alemania": that country's embassy, not INM
+            return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                                    self.composer.simple(lang, "abroad.body", country=abroad,
+                                                                         buttons=self.composer.menu_buttons(lang))),
+                                       decided_by=f"abroad: {abroad}")
+        anchored = self.referrals.anchored(text) if fold(text) not in self.known_examples else None
+        if anchored is not None:  # "la CURP de mi hijo", "RFC para facturar": that authority, whatever else matched
+            return self._referral_answer(text, lang, anchored[0], match.confidence, full, f"anchor: {anchored[1]}")
+        if match.kind is not MatchKind.ENTRY and not full:  # "can't I renew one more time?": the exact question
+            specific = self.answers.find(text, last_entry)
+            if specific is not None:
+                chosen = self.catalogue.get(specific.entry_id)
+                return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
+                                                              self.composer.specific(chosen, specific.answer, lang)),
+                                           decided_by=f"answer: {specific.phrase}")
+        if match.kind is MatchKind.NONE and not match.has_words:
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
+                lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
+        lead = next((_ASPECT_SECTIONS[a] for a in ("FEE", "DOCS", "DEADLINE") if a in match.aspects), None)
+        if match.kind is MatchKind.NONE and lead and last_entry in self.catalogue.entries:
+            entry = self.catalogue.get(last_entry)
+            return self._entry_answer(text, lang, entry, match, self.composer.section(entry, lead, lang))
+        if (match.kind is MatchKind.NONE and last_entry in self.catalogue.entries and "oficinas" in self.catalogue.entries
+                and self._only_a_place(text)):  # "and in Chapala?": that office, for the procedure under discussion
+            entry, offices = self.catalogue.get(last_entry), self.catalogue.get("oficinas")
+            reply = self.composer.entry(offices, lang, full=full)
+            about = Block(Style.SUBTITLE, (self.texts(lang, "followup.which_entry", name=entry.name.get(lang)),))
+            return self._entry_answer(text, lang, offices, match, Reply((about, *reply.blocks), reply.buttons, lang))
+        if match.kind is MatchKind.NONE and lead:  # "how much is it?" with nothing before: ask which procedure
+            return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence, self.composer.simple(
+                lang, "followup.which_procedure", buttons=self.composer.menu_buttons(lang)))
+        if match.kind is MatchKind.AMBIGUOUS:
+            return self._answer(text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
+                                self.composer.ambiguous(match.candidates, lang, numbered=numbered))
+        if match.kind is MatchKind.NONE:
+            referral = self.referrals.find(text)
+            if referral is not None:  # another authority handles it: say which, never guess an INM procedure
+                return self._referral_answer(text, lang, referral[0], match.confidence, full,
+                                             f"phrase: {referral[1]}")
+            guess = self.model.decide(text)  # no keyword covers it: the examples may
+            if guess is not None and guess.entry_id in self._referral_ids:
+                return self._referral_answer(text, lang, guess.entry_id, guess.confidence, full,
+                                             f"example: {guess.example}")
+            if guess is not None:
+                entry = self.catalogue.get(guess.entry_id)
+                decided = Match(MatchKind.ENTRY, entry.id, guess.candidates, guess.confidence, match.aspects)
+                return dataclasses.replace(self._entry_answer(text, lang, entry, decided, self.composer.entry(
+                    entry, lang, full=full, lead=lead)), decided_by=f"example: {guess.example}")
+            return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                self.composer.fallback(lang), unanswered=True)
+        entry = self.catalogue.get(match.entry_id)
+        specific = self.answers.find(text, entry.id)
+        if specific is not None and not full:
+            chosen = self.catalogue.get(specific.entry_id)
+            return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
+                                                          self.composer.specific(chosen, specific.answer, lang)),
+                                       decided_by=f"answer: {specific.phrase}")
+        return dataclasses.replace(self._entry_answer(text, lang, entry, match,
+                                                      self.composer.entry(entry, lang, full=full, lead=lead)),
+                                   decided_by=decided_by)
+
+    def _combine(self, text: str, match: Match) -> tuple[Match, str | None, str | None]:
+        """The lexical match, re-ranked by the example model: (match, what decided, referral id or None).
+
+        A question asked word for word as an entry's example gets that entry. When the lexical matcher found
+        entries, the model re-ranks them (lexical ranking score + fuse_weight x model score), and takes the
+        question for a referral only when it is sure of it; "which one?" stays unless the model is sure of a
+        referral. When the lexical matcher found nothing, the model is asked later, after the follow-ups
+        ("how much is it?") had their turn (see _answer_text), with its own threshold.
+        """
+        known = self.known_examples.get(fold(text))
+        if known is not None:
+            entry_id, question = known
+            if entry_id in self._referral_ids:
+                return match, f"example: {question}", entry_id
+            return (Match(MatchKind.ENTRY, entry_id, (entry_id,), 1.0, match.aspects, ranked=match.ranked),
+                    f"example: {question}", None)
+        if match.kind is MatchKind.NONE:
+            return match, None, None
+        changed = self.model.rerank(text, match.ranked, self._referral_ids)
+        if changed is not None and changed[0] in self._referral_ids:
+            return match, f"example: {changed[1]}", changed[0]
+        if match.kind is MatchKind.AMBIGUOUS:
+            return match, None, None
+        if changed is None:
+            return match, f"phrase: {match.phrase}" if match.phrase else None, None
+        entry_id, example, _ = changed
+        candidates = (entry_id, *(e for e in match.candidates if e != entry_id))
+        return dataclasses.replace(match, entry_id=entry_id, candidates=candidates), f"example: {example}", None
+
+    def _names_topic(self, entry_id: str | None, text: str) -> bool:
+        """A general topic needs one of its own words in the question (bot/resources/topic_markers.txt)."""
+        pattern = self._topic_markers.get(entry_id or "")
+        return pattern is None or pattern.search(f" {fold(text)} ") is not None
+
+    def _procedure_over_topic(self, match: Match, decided_by: str | None) -> tuple[Match, str | None]:
+        """"We moved to Guadalajara, do I tell INM the new address?" names an office but asks about a procedure:
+        when a general topic (offices, appointments, contact) only just beats a procedure, the procedure answers."""
+        if match.kind is not MatchKind.ENTRY or match.entry_id not in GENERAL_TOPICS or len(match.ranked) < 2:
+            return match, decided_by
+        (_, top), (runner, score) = match.ranked[0], match.ranked[1]
+        entry = self.catalogue.entries.get(runner)
+        if entry is None or entry.kind is not Kind.PROCEDURE or score < PROCEDURE_OVER_TOPIC * top:
+            return match, decided_by
+        candidates = (runner, *(e for e in match.candidates if e != runner))
+        return dataclasses.replace(match, entry_id=runner, candidates=candidates), f"procedure over topic: {runner}"
+
+    def _referral_answer(self, text: str, lang: str, referral_id: str, confidence: float, full: bool,
+                         decided_by: str | None) -> Answer:
+        entry = self.catalogue.get(referral_id)
+        return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), confidence,
+                                                self.composer.entry(entry, lang, full=full)),
+                                   referral=entry.id, decided_by=decided_by)
+
+    def _only_a_place(self, text: str) -> bool:
+        tokens = [t for t in self.matcher.analyzer.tokens(text) if t != "OFFTOPIC"]
+        return bool(tokens) and all(t == "CITY" for t in tokens)
+
+    def _entry_answer(self, text: str, lang: str, entry: Entry, match: Match, reply: Reply) -> Answer:
+        kind = AnswerKind.PROCEDURE if entry.kind is Kind.PROCEDURE else AnswerKind.TOPIC
+        appointment = entry.appointment.value if entry.appointment else None
+        return self._answer(text, lang, kind, entry.id, (entry.id, *(c for c in match.candidates if c != entry.id)),
+                            max(match.confidence, 0.0), reply, appointment)
+
+    @staticmethod
+    def _answer(text: str, lang: str, kind: str, intent: str | None, candidates: tuple[str, ...],
+                confidence: float, reply: Reply, appointment: str | None = None, *, unanswered: bool = False) -> Answer:
+        return Answer(text, lang, kind, intent, candidates, round(float(confidence), 3), appointment, reply,
+                      unanswered)

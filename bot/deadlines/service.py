@@ -1,0 +1,165 @@
+"""The user's own deadlines: read a date from a message (or a button), work out their window, schedule and list
+reminders. Channel-neutral: takes a stored user and plain values, returns replies; the rules come from knowledge
+(bot/knowledge/window_rules.py), the arithmetic from bot/deadlines/windows.py, the wording from bot/deadlines/replies.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot.knowledge.catalogue import Entry
+from bot.runtime.clock import MEXICO_CITY, Clock, local_today
+from bot.deadlines.dates import find_date, leftover_words, show
+from bot.answers.engine import Engine
+from bot.storage import ReminderRepository, User
+from bot.answers.text import fold, phrase_pattern
+from bot.knowledge.window_rules import Given
+from bot.deadlines.replies import WindowComposer, given_kinds
+from bot.deadlines.windows import REMIND_AT, DateProblem, ReminderKind, Window, check_given, window_for
+from bot.answers.replies import Reply
+
+log = logging.getLogger(__name__)
+BARE_DATE_WORDS = 3       # "el 15/03/2027", "march 15 2027 i think": a date answering the bot's question
+
+
+def remind_at(day: dt.date) -> dt.datetime:
+    """09:00 Mexico City time on that day, as an aware moment."""
+    return dt.datetime.combine(day, REMIND_AT, tzinfo=MEXICO_CITY)
+
+
+class Deadlines:
+    def __init__(self, engine: Engine, reminders: ReminderRepository, clock: Clock):
+        self.engine = engine
+        self.reminders = reminders
+        self.clock = clock
+        tables = engine.texts.tables   # the cue words of both languages, one pattern per kind of date (and "past")
+        self._cues = {name: phrase_pattern((cue for lang in ("es", "en") for cue in tables[lang].get(
+                          f"window.cues.{name}", [])), prefix=True)
+                      for name in (*(given.value for given in Given), "past")}
+
+    @property
+    def composer(self) -> WindowComposer:
+        return WindowComposer(self.engine.catalogue, self.engine.texts)
+
+    def today(self) -> dt.date:
+        return local_today(self.clock)
+
+    # ------------------------------------------------------------------ reading a message
+    def _has_cue(self, folded: str, name: str) -> bool:
+        pattern = self._cues.get(name)
+        return pattern is not None and pattern.search(folded) is not None
+
+    def _cued(self, folded: str) -> list[Given]:
+        """Kinds of date the message's words point to ("vence" -> an expiry, "llegué" -> an arrival)."""
+        return [given for given in Given if self._has_cue(folded, given.value)]
+
+    def _entry_for(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
+        """Whose window the date is for: the procedure matched, the one its words point to, or the thread's."""
+        entries = self.engine.catalogue.entries
+        by_given = given_kinds(self.engine.catalogue)
+        matched_entry = entries.get(matched) if matched else None
+        cued = self._cued(folded)
+        if matched_entry is not None and matched_entry.window is not None and \
+                (matched_entry.window.given in cued or bare):
+            return matched_entry
+        cued_entry = by_given.get(cued[0]) if cued else None
+        if matched_entry is not None and matched_entry.window is None and not bare:
+            # "I arrived on 10 Nov as a tourist, can I change to resident?", "my card expired 3 months ago" (the
+            # regularisation), "ayer no llegué a mi cita" (appointments): that answer, not a window
+            return None
+        if cued_entry is not None:
+            return cued_entry
+        thread_entry = entries.get(thread) if thread else None
+        if bare and thread_entry is not None and thread_entry.window is not None:
+            return thread_entry
+        return None
+
+    async def read(self, user: User, text: str, lang: str, *, matched: str | None,
+                   thread: str | None) -> Reply | None:
+        """A reply about the user's window when the message gives a date for one; None otherwise."""
+        if not isinstance(text, str) or not text.strip():
+            return None
+        today = self.today()
+        # which side of today to read "10 de noviembre" on depends on the kind of date: find the entry first
+        probe = find_date(text, lang, today)
+        if probe is None:
+            return None
+        bare = leftover_words(text, probe.fragment) <= BARE_DATE_WORDS
+        folded = fold(text)
+        entry = self._entry_for(folded, matched, thread, bare)
+        if entry is None:
+            if not bare:
+                return None
+            # a bare date and nothing under discussion: what is it? (03/04 read the way the user's language writes it)
+            return self.composer.which(probe.other if probe.other and lang == "en" else probe.date, lang)
+        assert entry.window is not None
+        past = entry.window.given.in_past or self._has_cue(folded, "past")  # "expired on 1 Nov"
+        found = (find_date(text, lang, today, prefer_past=True) or probe) if past else probe  # the probe read ahead
+        if found.other is not None:
+            return self.composer.ambiguous(entry.id, found.date, found.other, lang)
+        return await self.confirm(user, entry.id, found.date, lang)
+
+    # ------------------------------------------------------------------ buttons
+    async def confirm(self, user: User, entry_id: str, given: dt.date, lang: str | None = None) -> Reply:
+        """The user's date for that procedure: kept (staff see it), answered with the window."""
+        entry = self.engine.catalogue.entries.get(entry_id)
+        lang = lang or user.language
+        if entry is None or entry.window is None:
+            return self.composer.refused("stale.button", lang)
+        today = self.today()
+        problem = check_given(entry.window, given, today)
+        if problem is DateProblem.IMPLAUSIBLE:
+            return self.composer.refused("window.implausible", lang, date=show(given, lang))
+        if problem is DateProblem.IN_FUTURE:
+            return self.composer.refused("window.in_future", lang, date=show(given, lang))
+        await self.reminders.save_deadline(user_id=user.id, entry_id=entry.id, given=given, now=self.clock.now())
+        return self.composer.window(entry, window_for(entry.id, entry.window, given), today, lang)
+
+    async def remind(self, user: User, entry_id: str, given: dt.date, *, delivered: bool) -> Reply:
+        """Schedule the window's reminders (at 09:00 Mexico City time); asking twice schedules nothing twice."""
+        entry = self.engine.catalogue.entries.get(entry_id)
+        lang = user.language
+        if entry is None or entry.window is None or check_given(entry.window, given, self.today()) is not None:
+            return self.composer.refused("stale.button", lang)
+        window = window_for(entry.id, entry.window, given)
+        days = window.reminder_days(self.today())
+        await self.reminders.save_deadline(user_id=user.id, entry_id=entry.id, given=given, now=self.clock.now())
+        await self.reminders.schedule(user_id=user.id, entry_id=entry.id, given=given,
+                                      moments=[(kind.value, remind_at(day)) for kind, day in days],
+                                      now=self.clock.now())
+        return self.composer.scheduled(days, lang, delivered=delivered)
+
+    async def listing(self, user: User, *, delivered: bool) -> Reply:
+        items = []
+        for reminder in await self.reminders.for_user(user_id=user.id):
+            entry = self.engine.catalogue.entries.get(reminder.entry_id)
+            if entry is not None:
+                items.append((reminder.id, entry, ReminderKind(reminder.kind),
+                              reminder.due_at.astimezone(MEXICO_CITY).date()))
+        return self.composer.listing(items, user.language, delivered=delivered)
+
+    async def cancel(self, user: User, reminder_id: int, *, delivered: bool) -> Reply:
+        cancelled = await self.reminders.cancel(user_id=user.id, reminder_id=reminder_id, now=self.clock.now())
+        listing = await self.listing(user, delivered=delivered)
+        note = self.composer.refused("reminders.cancelled" if cancelled else "reminders.gone", user.language)
+        return Reply(note.blocks + listing.blocks, listing.buttons, user.language)
+
+    # ------------------------------------------------------------------ staff
+    async def windows(self, user: User) -> list[tuple[Entry, Window]]:
+        """The user's stored dates as windows."""
+        found = []
+        for deadline in await self.reminders.deadlines(user_id=user.id):
+            entry = self.engine.catalogue.entries.get(deadline.entry_id)
+            if entry is not None and entry.window is not None:
+                found.append((entry, window_for(entry.id, entry.window, deadline.given)))
+        return found
+
+    async def card_lines(self, user: User, lang: str) -> tuple[str, ...]:
+        """One line for the staff's context card: each procedure's window and where today stands in it."""
+        t, today = self.engine.texts, self.today()
+        parts = [t(lang, "card.deadline_line", name=entry.name.get(lang), opens=show(window.opens, lang),
+                   closes=show(window.closes, lang) if window.closes else "…",
+                   status=t(lang, f"card.status.{window.status(today).value}"))
+                 for entry, window in await self.windows(user)]
+        return (t(lang, "card.deadlines", lines="; ".join(parts)),) if parts else ()
