@@ -17,7 +17,7 @@ from bot.broadcasts.drafts import Drafts
 from bot.broadcasts.sender import Broadcaster
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
-from bot.conversation.turn import Conversation
+from bot.conversation.turn import FrontDoor
 from bot.deadlines.service import Deadlines
 from bot.answers.engine import Engine
 from bot.handoff.service import Handoff
@@ -112,11 +112,13 @@ class App:
         self.drafts = (Drafts(storage.broadcasts, self.subscriptions, self.desk, self.engine.texts, self.broadcaster,
                               self.channels)
                        if self.desk is not None else None)
+        self.front = FrontDoor(self.assistant, self.subscriptions, self.handoff, storage.users)
         self.reminders = ReminderSender(storage.reminders, self.engine, self.channels, self.clock,
                                         every=self.tuning.reminder_every, hours=settings.reminder_hours)
         self.outbox.on_blocked(self._blocked)
         if self.telegram is not None:
-            self.telegram.register(BotServices(settings, storage, self.assistant, self.subscriptions, self.handoff,
+            self.telegram.register(BotServices(settings, storage, self.assistant, self.front, self.subscriptions,
+                                               self.handoff,
                                                self.broadcaster, self.drafts, self.channels["telegram"],
                                                StaffGate(self.channels["telegram"], settings.staff_chat_id,
                                                          settings.admin_user_ids)))
@@ -142,7 +144,7 @@ class App:
         self.graph = GraphClient(settings.whatsapp)
         self.outbox.register("whatsapp", classify)
         fetch = self.desk.fetch if self.desk is not None else None
-        channel = WhatsAppUserChannel(self.graph, self.outbox, storage.users, storage.deliveries, self.engine.texts,
+        channel = WhatsAppUserChannel(self.graph, self.outbox, storage.deliveries, self.engine.texts,
                                       settings.whatsapp, fetch_file=fetch, clock=self.clock.now)
         self.channels[channel.name] = channel
 
@@ -154,18 +156,12 @@ class App:
         verify, receive = routes(settings.whatsapp, self.inbox)
         self.web.route("GET", PATH, verify)
         self.web.route("POST", PATH, receive)
-        self.whatsapp_handlers = WhatsAppHandlers(storage, Conversation(self.assistant, self.subscriptions,
-                                                                        self.handoff), self.handoff,
-                                                  self.channels["whatsapp"])
+        self.whatsapp_handlers = WhatsAppHandlers(storage, self.front, self.handoff, self.channels["whatsapp"])
         self.inbox.handle("whatsapp", self.whatsapp_handlers.handle)
 
     async def _blocked(self, channel: str, chat: str) -> None:
-        """The one place a blocked user is handled: inactive, unsubscribed, and the staff topic told."""
-        assert self.storage is not None
-        user = await self.storage.users.find_user(channel=channel, external_id=chat)
-        if user is not None:
-            await self.storage.users.mark_unreachable(user_id=user.id)
-            await self.handoff.user_blocked(user)
+        """A send found the user unreachable: the front door's one handling (inactive, unsubscribed, staff told)."""
+        await self.front.unreachable(channel, chat)
 
     async def _maintain(self) -> None:
         while True:

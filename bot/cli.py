@@ -100,15 +100,12 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def chat(settings: Settings) -> int:
-    from bot.conversation.assistant import Assistant
     from bot.channels.terminal import TerminalChat
-    from bot.runtime.clock import SystemClock
-    from bot.deadlines.service import Deadlines
+    from bot.conversation.turn import terminal_front_door
     engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
     storage = await Storage.open(settings.database_path)
     try:
-        deadlines = Deadlines(engine, storage.reminders, SystemClock())
-        await TerminalChat(Assistant(engine, storage.users, deadlines)).run()
+        await TerminalChat(terminal_front_door(engine, storage)).run()
     finally:
         await storage.close()
     return 0

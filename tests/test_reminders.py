@@ -34,7 +34,8 @@ class RecordingChannel:
         self.status_during_send: list[str] = []
         self.fail = fail
 
-    async def remind(self, chat, reply, line):
+    async def remind(self, user, reply, line):
+        chat = user.external_id
         rows = await self.storage.db.fetchall("SELECT status FROM reminders WHERE status = 'sending'")
         self.status_during_send.extend(r["status"] for r in rows)
         if self.fail is not None:
@@ -223,8 +224,8 @@ async def test_a_crash_during_the_request_never_sends_the_reminder_twice(assista
     clock.set(dt.datetime(2026, 12, 18, 15, 0, tzinfo=UTC))                  # the "one week left" reminder
 
     class DiesMidRequest(RecordingChannel):
-        async def remind(self, chat, reply, line):
-            await super().remind(chat, reply, line)       # the request went out...
+        async def remind(self, user, reply, line):
+            await super().remind(user, reply, line)       # the request went out...
             raise asyncio.CancelledError                  # ...and the process died before recording it
 
     with pytest.raises(asyncio.CancelledError):

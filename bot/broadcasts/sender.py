@@ -195,7 +195,9 @@ class Broadcaster:
         try:
             if channel is None:
                 raise Undeliverable(Outcome.REJECTED, f"channel {recipient.channel} is not configured")
-            ref = await channel.broadcast(recipient.chat_id, job, recipient.language)
+            if recipient.user is None:
+                raise Undeliverable(Outcome.REJECTED, "the user asked to be forgotten")
+            ref = await channel.broadcast(recipient.user, job, recipient.language)
         except RecipientBlocked as exc:
             await self.repo.mark_done(recipient.id, status="blocked", error=exc.reason[:200])
         except Undeliverable as exc:

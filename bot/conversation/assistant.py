@@ -37,6 +37,30 @@ class Visitor:
     username: str | None = None
 
 
+@dataclass(frozen=True)
+class Known:
+    """A user the front door already looked up this turn: the services use it instead of reading the row again."""
+
+    visitor: Visitor
+    user: User
+    state: ConversationState
+
+    @property
+    def channel(self) -> str:
+        return self.visitor.channel
+
+    @property
+    def display_name(self) -> str | None:
+        return self.visitor.display_name
+
+    @property
+    def username(self) -> str | None:
+        return self.visitor.username
+
+
+Who = Visitor | Known
+
+
 class Route(str, Enum):
     ANSWER = "answer"
     HUMAN = "human"
@@ -57,20 +81,22 @@ class Assistant:
         self.users = users
         self.deadlines = deadlines
 
-    async def user(self, visitor: Visitor) -> User:
+    async def user(self, visitor: Who) -> User:
         return (await self._user_and_state(visitor))[0]
 
-    async def _user_and_state(self, visitor: Visitor) -> tuple[User, ConversationState]:
+    async def _user_and_state(self, visitor: Who) -> tuple[User, ConversationState]:
+        if isinstance(visitor, Known):
+            return visitor.user, visitor.state
         return await self.users.user_and_state(
             channel=visitor.channel, external_id=visitor.external_id,
             language=hinted_language(visitor.language_hint) or DEFAULT_LANGUAGE,
             display_name=visitor.display_name, username=visitor.username)
 
-    async def ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> Answer:
+    async def ask(self, visitor: Who, text: str, *, full: bool, numbered: bool = False) -> Answer:
         """Answer a free-text message in the user's language, remembering what was offered."""
         return (await self._ask(visitor, text, full=full, numbered=numbered))[0]
 
-    async def _ask(self, visitor: Visitor, text: str, *, full: bool, numbered: bool = False) -> tuple[Answer, bool]:
+    async def _ask(self, visitor: Who, text: str, *, full: bool, numbered: bool = False) -> tuple[Answer, bool]:
         """The answer, and whether it is about a date the message gave (the user's own window)."""
         user, state = await self._user_and_state(visitor)
         # A language the user chose is a default, not a lock: a message clearly in the other language is answered
@@ -102,10 +128,10 @@ class Assistant:
         detection = self.engine.detector.detect(text, chosen)
         return detection.confident and detection.language != chosen
 
-    async def route(self, visitor: Visitor, text: str) -> Routed:
+    async def route(self, visitor: Who, text: str, *, numbered: bool = False) -> Routed:
         """A free-text message on a phone channel: a question (answered with a "Notify me" button), a request for
         a person ("quiero hablar con un asesor"), or a subscription ("avísenme", "darme de baja")."""
-        answer, dated = await self._ask(visitor, text, full=False)
+        answer, dated = await self._ask(visitor, text, full=False, numbered=numbered)
         if dated:
             return Routed(Route.DEADLINE, answer)
         if answer.intent not in ("contacto", "suscripcion") or not isinstance(text, str):
@@ -125,7 +151,7 @@ class Assistant:
                    Button(t(reply.language, "button.not_what_i_asked"), Action.NOT_WHAT_I_ASKED))
         return Reply(reply.blocks, reply.buttons + buttons, reply.language)
 
-    async def not_what_i_asked(self, visitor: Visitor) -> Reply:
+    async def not_what_i_asked(self, visitor: Who) -> Reply:
         """The user says the last answer missed: their question goes to /unanswered, and a person is offered."""
         user = await self.user(visitor)
         await self.users.mark_last_question_unanswered(user_id=user.id)
@@ -135,7 +161,7 @@ class Assistant:
         button = Button(self.engine.texts(lang, "button.human"), Action.HUMAN)
         return Reply(reply.blocks, reply.buttons + (button,), reply.language)
 
-    async def act(self, visitor: Visitor, action: str, *, full: bool) -> Reply | None:
+    async def act(self, visitor: Who, action: str, *, full: bool) -> Reply | None:
         """Carry out a button action; None if the action is unknown or stale (the caller says so)."""
         user, state = await self._user_and_state(visitor)
         lang = user.language
@@ -168,7 +194,7 @@ class Assistant:
             return await self.deadlines.cancel(user, parsed.target, delivered=delivered)
         return None
 
-    async def reminders(self, visitor: Visitor) -> Reply:
+    async def reminders(self, visitor: Who) -> Reply:
         """/reminders: the user's scheduled reminders, each with a button to cancel it."""
         return await self.act(visitor, Action.REMINDERS, full=False) or self.engine.composer.fallback(
             await self.language_of(visitor))
@@ -191,35 +217,38 @@ class Assistant:
             return composer.menu(lang, action) if parsed.value else composer.menu(lang), None
         return None, None
 
-    async def choice(self, visitor: Visitor, number: int) -> str | None:
+    async def choice(self, visitor: Who, number: int) -> str | None:
         """The action behind a numbered choice, or None if there is no such option."""
         _, state = await self._user_and_state(visitor)
         return state.pending_choices[number - 1] if 1 <= number <= len(state.pending_choices) else None
 
-    async def choose(self, visitor: Visitor, number: int, *, full: bool) -> Reply | None:
+    async def choose(self, visitor: Who, number: int, *, full: bool) -> Reply | None:
         """A numbered choice (terminal, or a WhatsApp list reply); None if there is no such option."""
         user, state = await self._user_and_state(visitor)
         if not 1 <= number <= len(state.pending_choices):
             return None
         return await self.act(visitor, state.pending_choices[number - 1], full=full)
 
-    async def set_language(self, visitor: Visitor, language: str) -> Reply:
+    async def set_language(self, visitor: Who, language: str) -> Reply:
         user = await self.user(visitor)
         language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         await self.users.set_language(user_id=user.id, language=language, chosen=True)
         return self.engine.composer.simple(language, "language.set")
 
-    async def language_of(self, visitor: Visitor) -> str:
+    async def language_of(self, visitor: Who) -> str:
         return (await self.user(visitor)).language
 
-    async def help(self, visitor: Visitor) -> Reply:
+    async def help(self, visitor: Who) -> Reply:
         lang = await self.language_of(visitor)
         composer = self.engine.composer
         return composer.simple(lang, "help.body", buttons=composer.menu_buttons(lang))
 
-    async def forget(self, visitor: Visitor) -> int | None:
+    async def forget(self, visitor: Who) -> int | None:
         """Delete everything stored about the user; returns the id they had (None if unknown)."""
-        user = await self.users.find_user(channel=visitor.channel, external_id=visitor.external_id)
+        if isinstance(visitor, Known):
+            user: User | None = visitor.user
+        else:
+            user = await self.users.find_user(channel=visitor.channel, external_id=visitor.external_id)
         if user is None:
             return None
         await self.users.forget_user(user_id=user.id)

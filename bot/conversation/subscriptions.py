@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation.assistant import Assistant, Visitor
+from bot.conversation.assistant import Assistant, Who
 from bot.actions import Action
 from bot.answers.replies import Block, Button, Reply, Style
 from bot.storage import SubscriptionRepository
@@ -34,19 +34,19 @@ class Subscriptions:
         return Reply((Block(Style.TEXT, (t(lang, intro_key),)),),
                      buttons + (Button(t(lang, "button.topics_done"), Action.TOPICS_DONE),), lang)
 
-    async def subscribe(self, visitor: Visitor) -> Reply:
+    async def subscribe(self, visitor: Who) -> Reply:
         """Subscribe (idempotent; all news by default) and offer the topic choice."""
         user = await self.assistant.user(visitor)
         await self.broadcasts.subscribe(user_id=user.id)
         chosen = await self.broadcasts.topics(user_id=user.id) or (ALL,)
         return self.chooser(user.language, chosen)
 
-    async def unsubscribe(self, visitor: Visitor) -> Reply:
+    async def unsubscribe(self, visitor: Who) -> Reply:
         user = await self.assistant.user(visitor)
         await self.broadcasts.unsubscribe(user_id=user.id)
         return self.assistant.engine.composer.simple(user.language, "unsub.done")
 
-    async def toggle(self, visitor: Visitor, topic: str) -> Reply | None:
+    async def toggle(self, visitor: Who, topic: str) -> Reply | None:
         """Choosing "all" means everything; choosing a topic narrows it; an empty choice falls back to all."""
         if topic not in self.topics:
             return None
@@ -63,7 +63,7 @@ class Subscriptions:
         await self.broadcasts.set_topics(user_id=user.id, topics=chosen)
         return self.chooser(user.language, tuple(chosen))
 
-    async def done(self, visitor: Visitor) -> Reply:
+    async def done(self, visitor: Who) -> Reply:
         user = await self.assistant.user(visitor)
         chosen = await self.broadcasts.topics(user_id=user.id)
         if chosen is None:

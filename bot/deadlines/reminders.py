@@ -96,7 +96,7 @@ class ReminderSender:
         reply = composer.reminder(entry, window, kind, today, reminder.language)
         line = composer.reminder_line(entry, window, kind, today, reminder.language)
         try:
-            await channel.remind(reminder.external_id, reply, line)
+            await channel.remind(reminder.user, reply, line)
         except Undeliverable as exc:
             await self.repository.finish(reminder.id, "failed", self.clock.now())
             log.info("reminder %d not delivered: %s", reminder.id, exc.outcome.value)

@@ -238,7 +238,7 @@ class Handoff:
             return
         channel = self.channels[user.channel]
         try:
-            copy = await channel.relay(user.external_id, item)
+            copy = await channel.relay(user, item)
         except RecipientBlocked:
             return  # the outbox's blocked hook marked the user and told the topic
         except Undeliverable as exc:
@@ -262,7 +262,7 @@ class Handoff:
         notify = getattr(channel, "reply_waiting", None)
         if notify is not None:
             try:
-                await notify(user.external_id, user.language)
+                await notify(user, user.language)
             except Undeliverable as exc:
                 await desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
                 return
@@ -274,7 +274,7 @@ class Handoff:
         notify = getattr(channel, "reply_waiting", None)
         if notify is not None:
             try:
-                await notify(user.external_id, user.language)
+                await notify(user, user.language)
             except Undeliverable:
                 pass  # logged by the outbox
         if self.desk is not None:
@@ -294,7 +294,7 @@ class Handoff:
                              thread=row["thread"], media_kind=row["media_kind"], file_ref=row["file_ref"],
                              mime_type=row["mime_type"], file_name=row["file_name"])
             try:
-                copy = await channel.relay(user.external_id, item)
+                copy = await channel.relay(user, item)
             except Undeliverable as exc:
                 await self.desk.answer(item, self._t("staff.copy_failed", reason=exc.reason))
             except Exception as exc:  # noqa: BLE001 - one kept reply must not block the user's messages
@@ -341,7 +341,7 @@ class Handoff:
         channel = self.channels.get(user.channel)
         if channel is not None:
             try:
-                await channel.send(user.external_id, reply, Purpose.NOTICE)
+                await channel.send(user, reply, Purpose.NOTICE)
             except Undeliverable:
                 pass  # logged by the outbox; a blocked user was marked by its hook
         if automatic:

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from bot.runtime.outbox import Purpose
 from bot.answers.replies import Reply
-from bot.storage import Broadcast
+from bot.storage import Broadcast, User
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,25 @@ class PlaceGone(Exception):
 
 
 class UserChannel(Protocol):
+    """A user's channel. Every call takes the stored user (as the caller holds it), never a bare chat id, so a
+    channel needs no second read of the user row (WhatsApp's 24-hour window comes from `user.last_inbound_at`)."""
+
     name: str
 
-    async def send(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER) -> list[MessageRef]: ...
+    async def send(self, user: User, reply: Reply, purpose: Purpose = Purpose.ANSWER, *,
+                   remember: bool = True) -> list[MessageRef]:
+        """`remember=False`: the user's data was just deleted at their request; record nothing about this send."""
+        ...
 
     async def replace(self, ref: MessageRef, reply: Reply) -> bool: ...
 
-    async def relay(self, chat: str, item: RelayItem) -> MessageRef: ...
+    async def relay(self, user: User, item: RelayItem) -> MessageRef: ...
 
     async def edit_relayed(self, ref: MessageRef, item: RelayItem) -> bool: ...
 
-    async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef: ...
+    async def broadcast(self, user: User, broadcast: Broadcast, language: str) -> MessageRef: ...
 
-    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+    async def remind(self, user: User, reply: Reply, line: str) -> MessageRef:
         """A deadline reminder: the reply with its buttons, or (outside a messaging window) `line` in a template."""
         ...
 

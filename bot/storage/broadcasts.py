@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.storage.db import NOW, Database
+from bot.storage.users import JOINED_USER, User, joined_user
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Recipient:
     chat_id: str
     language: str
     attempts: int
+    user: User | None = None      # None: the user asked to be forgotten after the job was queued
 
 
 @dataclass(frozen=True)
@@ -173,10 +175,13 @@ class BroadcastRepository:
     async def next_recipients(self, broadcast_id: int, *, after_id: int = 0, limit: int = 200) -> list[Recipient]:
         """Recipients still to do, in order; 'sending' ones (in flight at a crash) come first, to be sent again."""
         rows = await self.db.fetchall(
-            """SELECT id, user_id, channel, chat_id, language, attempts FROM broadcast_recipients
-               WHERE broadcast_id = ? AND status IN ('sending', 'pending') AND id > ?
-               ORDER BY status = 'pending', id LIMIT ?""", (broadcast_id, after_id, limit))
-        return [Recipient(r["id"], r["user_id"], r["channel"], r["chat_id"], r["language"], r["attempts"])
+            f"""SELECT r.id, r.user_id, r.channel AS recipient_channel, r.chat_id, r.language AS recipient_language,
+                      r.attempts, u.id AS known, {JOINED_USER}
+               FROM broadcast_recipients r LEFT JOIN users u ON u.id = r.user_id
+               WHERE r.broadcast_id = ? AND r.status IN ('sending', 'pending') AND r.id > ?
+               ORDER BY r.status = 'pending', r.id LIMIT ?""", (broadcast_id, after_id, limit))
+        return [Recipient(r["id"], r["user_id"], r["recipient_channel"], r["chat_id"], r["recipient_language"],
+                          r["attempts"], joined_user(r) if r["known"] is not None else None)
                 for r in rows]
 
     async def mark_sending(self, recipient_id: int) -> bool:

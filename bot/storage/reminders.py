@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from bot.storage.db import Database, from_utc_iso, utc_iso
+from bot.storage.users import JOINED_USER, User, joined_user
 
 REPORTED = {"scheduled": "scheduled", "sending": "sent", "sent": "sent",
             "cancelled": "cancelled", "dropped": "cancelled", "failed": "cancelled"}
@@ -29,9 +30,19 @@ class Reminder:
     kind: str
     due_at: dt.datetime
     status: str
-    channel: str
-    external_id: str
-    language: str
+    user: User          # where and in which language to send
+
+    @property
+    def channel(self) -> str:
+        return self.user.channel
+
+    @property
+    def external_id(self) -> str:
+        return self.user.external_id
+
+    @property
+    def language(self) -> str:
+        return self.user.language
 
     @property
     def reported_status(self) -> str:
@@ -43,11 +54,10 @@ def _reminder(row) -> Reminder:
     """A row of _JOINED (every read joins the user: the scheduler needs where and in which language to send)."""
     return Reminder(id=row["id"], user_id=row["user_id"], entry_id=row["entry_id"],
                     given=dt.date.fromisoformat(row["given_date"]), kind=row["kind"],
-                    due_at=from_utc_iso(row["due_at"]), status=row["status"], channel=row["channel"],
-                    external_id=row["external_id"], language=row["language"])
+                    due_at=from_utc_iso(row["due_at"]), status=row["status"], user=joined_user(row))
 
 
-_JOINED = """SELECT r.*, u.channel, u.external_id, u.language FROM reminders r JOIN users u ON u.id = r.user_id"""
+_JOINED = f"""SELECT r.*, {JOINED_USER} FROM reminders r JOIN users u ON u.id = r.user_id"""
 
 
 class ReminderRepository:

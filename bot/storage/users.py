@@ -73,9 +73,19 @@ class UnansweredQuestion:
     language: str = "es"
 
 
-def _user(row: aiosqlite.Row) -> User:
-    return User(row["id"], row["channel"], row["external_id"], row["language"], bool(row["language_chosen"]),
+USER_COLUMNS = ("channel", "external_id", "language", "language_chosen", "display_name", "username", "active", "phone",
+                "last_inbound_at")
+JOINED_USER = ", ".join(f"u.{name}" for name in USER_COLUMNS)   # add to a SELECT that joins `users u`
+
+
+def _user(row: aiosqlite.Row, id_column: str = "id") -> User:
+    return User(row[id_column], row["channel"], row["external_id"], row["language"], bool(row["language_chosen"]),
                 row["display_name"], row["username"], bool(row["active"]), row["phone"], row["last_inbound_at"])
+
+
+def joined_user(row: aiosqlite.Row) -> User:
+    """The user of a row that joined `users u` with JOINED_USER (its id is the row's user_id)."""
+    return _user(row, "user_id")
 
 
 class UserRepository:
@@ -111,6 +121,14 @@ class UserRepository:
                              display_name: str | None = None, username: str | None = None
                              ) -> tuple[User, ConversationState]:
         """The user and their conversation state in one read; the user is created on first contact."""
+        user, state, _ = await self.arrival(channel=channel, external_id=external_id, language=language,
+                                            display_name=display_name, username=username)
+        return user, state
+
+    async def arrival(self, *, channel: str, external_id: str, language: str | None = None,
+                      display_name: str | None = None, username: str | None = None
+                      ) -> tuple[User, ConversationState, bool]:
+        """user_and_state(), and whether this message created the user (a first contact is greeted)."""
         sql = """SELECT users.*, conversation_state.last_entry_id, conversation_state.pending_choices
                  FROM users LEFT JOIN conversation_state ON conversation_state.user_id = users.id
                  WHERE channel = ? AND external_id = ?"""
@@ -119,9 +137,12 @@ class UserRepository:
             await self.get_or_create_user(channel=channel, external_id=external_id, language=language,
                                           display_name=display_name, username=username)
             row = await self.db.fetchone(sql, (channel, str(external_id)))
+            created = True
+        else:
+            created = False
         assert row is not None
         state = ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")))
-        return _user(row), state
+        return _user(row), state, created
 
     async def find_user(self, *, channel: str, external_id: str) -> User | None:
         row = await self.db.fetchone("SELECT * FROM users WHERE channel = ? AND external_id = ?",

@@ -23,10 +23,11 @@ from bot.runtime.outbox import Outbox, Purpose
 from bot.runtime.ports import StoppedWhileStarting
 from bot.storage import InboxItem
 from bot.runtime.web import WebServer
-from bot.channels.telegram import relay_handlers, staff_handlers, user_handlers
+from bot.channels.telegram import staff_handlers, user_handlers
 from bot.channels.telegram.channel import CHANNEL
 from bot.channels.telegram.classify import classify
 from bot.channels.telegram.context import BotServices
+from bot.conversation.turn import COMMANDS
 from bot.channels.telegram.inbound import ALLOWED_UPDATES, Poller, webhook_handler
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,9 @@ log = logging.getLogger(__name__)
 # until the server's delayed ACK (~40 ms), so every API call would wait on the network stack, not on Telegram.
 SOCKET_OPTIONS = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 CONNECTION_POOL = 64
-COMMANDS = {
-    "es": ("start", "menu", "ayuda", "idioma", "contacto", "asesor", "suscribirme", "cancelar_suscripcion", "recordatorios",
-           "olvidar"),
-    "en": ("start", "menu", "help", "language", "contact", "human", "subscribe", "unsubscribe", "reminders", "forget"),
-}
-COMMAND_TEXT_KEYS = {"start": "command.start", "menu": "command.menu", "ayuda": "command.help",
-                     "help": "command.help", "idioma": "command.language", "language": "command.language",
-                     "contacto": "command.contact", "contact": "command.contact", "olvidar": "command.forget",
-                     "forget": "command.forget", "suscribirme": "command.subscribe", "subscribe": "command.subscribe",
-                     "cancelar_suscripcion": "command.unsubscribe", "unsubscribe": "command.unsubscribe",
-                     "asesor": "command.human", "human": "command.human", "recordatorios": "command.reminders",
-                     "reminders": "command.reminders"}
+# The command menu per language, from the front door's one table (bot/conversation/turn.py).
+MENU = {language: tuple(command.slash[i] for command in COMMANDS) for i, language in enumerate(("es", "en"))}
+TEXT_KEY = {name: f"command.{command.name}" for command in COMMANDS for name in command.slash}
 # Only calls that post or change messages count against Telegram's flood limits; reads (getChatMember) do not.
 LIMITED_PREFIXES = ("send", "copy", "forward", "edit")
 
@@ -126,7 +118,6 @@ class TelegramAdapter:
     def register(self, services: BotServices) -> None:
         self.application.bot_data["services"] = services
         staff_handlers.register(self.application, self.settings.staff_chat_id)
-        relay_handlers.register(self.application)
         user_handlers.register(self.application)
         self.application.add_error_handler(self._on_error)
 
@@ -164,8 +155,8 @@ class TelegramAdapter:
     async def _register_commands(self) -> None:
         """The command menu in both languages (Telegram picks it by the user's app language)."""
         texts = self.application.bot_data["services"].assistant.engine.texts
-        for language, names in COMMANDS.items():
-            commands = [BotCommand(name, texts(language, COMMAND_TEXT_KEYS[name])) for name in names]
+        for language, names in MENU.items():
+            commands = [BotCommand(name, texts(language, TEXT_KEY[name])) for name in names]
             for code in (language, None) if language == "es" else (language,):
                 await self.outbox.quietly(Purpose.SETUP, CHANNEL, None, lambda c=code, cs=commands:
                                           self.bot.set_my_commands(commands=cs, language_code=c))

@@ -13,7 +13,7 @@ from bot.broadcasts.content import compose
 from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
 from bot.runtime.ports import MessageRef, RelayItem
 from bot.answers.replies import Reply
-from bot.storage import Broadcast
+from bot.storage import Broadcast, User
 from bot.texts import Texts
 from bot.channels.telegram.render import html_chunks, keyboard
 
@@ -37,8 +37,13 @@ class TelegramUserChannel:
         """One Bot API call under the outbox policy."""
         return await self.outbox.deliver(purpose, CHANNEL, chat, lambda: method(**kwargs))
 
-    async def send(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER, *,
-                   thread: str | None = None) -> list[MessageRef]:
+    async def send(self, user: User, reply: Reply, purpose: Purpose = Purpose.ANSWER, *,
+                   remember: bool = True) -> list[MessageRef]:
+        """A reply to the user's private chat (Telegram records nothing per send, so `remember` changes nothing)."""
+        return await self.send_to(user.external_id, reply, purpose)
+
+    async def send_to(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER, *,
+                      thread: str | None = None) -> list[MessageRef]:
         """A reply as one or more HTML messages under 4,096 characters; buttons go on the last one."""
         chunks = html_chunks(reply)
         sent = []
@@ -51,9 +56,9 @@ class TelegramUserChannel:
                 sent.append(ref_of(message))
         return sent
 
-    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+    async def remind(self, user: User, reply: Reply, line: str) -> MessageRef:
         """Telegram has no messaging window: the reminder with its buttons."""
-        return (await self.send(chat, reply, Purpose.REMINDER))[-1]
+        return (await self.send(user, reply, Purpose.REMINDER))[-1]
 
     async def replace(self, ref: MessageRef, reply: Reply) -> bool:
         """Replace a message in place; False when the reply does not fit one message (send it instead)."""
@@ -64,10 +69,11 @@ class TelegramUserChannel:
                         message_id=int(ref.message), text=chunks[0], reply_markup=keyboard(reply.buttons))
         return True
 
-    async def relay(self, chat: str, item: RelayItem) -> MessageRef:
+    async def relay(self, user: User, item: RelayItem) -> MessageRef:
         """Staff -> user: a copy of the staff message (any kind), without the staff member's name."""
         if item.source.channel != CHANNEL:
             raise Undeliverable(Outcome.REJECTED, "cross-channel relay to Telegram is not supported")
+        chat = user.external_id
         copy = await self.call(Purpose.RELAY_TO_USER, chat, self.bot.copy_message, chat_id=int(chat),
                                from_chat_id=int(item.source.chat), message_id=int(item.source.message))
         return MessageRef(CHANNEL, chat, str(copy.message_id))
@@ -75,9 +81,13 @@ class TelegramUserChannel:
     async def edit_relayed(self, ref: MessageRef, item: RelayItem) -> bool:
         return await edit_copy(self, Purpose.RELAY_TO_USER, ref.chat, ref.message, item)
 
-    async def broadcast(self, chat: str, broadcast: Broadcast, language: str, *,
-                        purpose: Purpose = Purpose.BROADCAST, thread: str | None = None) -> MessageRef:
-        """One broadcast message (the staff preview uses the same call, so it looks exactly the same)."""
+    async def broadcast(self, user: User, broadcast: Broadcast, language: str) -> MessageRef:
+        """One broadcast message to a user."""
+        return await self.broadcast_to(user.external_id, broadcast, language)
+
+    async def broadcast_to(self, chat: str, broadcast: Broadcast, language: str, *,
+                           purpose: Purpose = Purpose.BROADCAST, thread: str | None = None) -> MessageRef:
+        """One broadcast message to a chat (the staff preview uses the same call, so it looks exactly the same)."""
         text = compose(broadcast, language, self.texts)
         extra = {"message_thread_id": int(thread)} if thread else {}
         if broadcast.media_kind == "photo":

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.conversation.assistant import Assistant, Visitor
+from bot.conversation.assistant import Assistant
+from bot.conversation.turn import FrontDoor
 from bot.broadcasts.drafts import Drafts
 from bot.broadcasts.sender import Broadcaster
 from bot.runtime.config import Settings
 from bot.handoff.service import Handoff
-from bot.runtime.outbox import Purpose, Undeliverable
+from bot.runtime.outbox import Purpose
 from bot.runtime.ports import MessageRef, RelayItem
-from bot.answers.replies import Reply
 from bot.storage import Storage
 from bot.conversation.subscriptions import Subscriptions
 from bot.channels.telegram.channel import CHANNEL, TelegramUserChannel
@@ -26,6 +26,7 @@ class BotServices:
     settings: Settings
     storage: Storage
     assistant: Assistant
+    front: FrontDoor
     subscriptions: Subscriptions
     handoff: Handoff
     broadcaster: Broadcaster
@@ -36,12 +37,6 @@ class BotServices:
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
     return context.application.bot_data["services"]
-
-
-def visitor(update: Update) -> Visitor:
-    user = update.effective_user
-    assert user is not None
-    return Visitor(CHANNEL, str(user.id), user.language_code, user.full_name, user.username)
 
 
 def _media(message: Message) -> tuple[str | None, str | None, str | None, str | None]:
@@ -66,17 +61,6 @@ def relay_item(message: Message) -> RelayItem:
                      is_caption=caption,
                      thread=str(message.message_thread_id) if message.is_topic_message else None,
                      media_kind=kind, file_ref=file_ref, mime_type=mime, file_name=name)
-
-
-async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply,
-               purpose: Purpose = Purpose.ANSWER) -> None:
-    """Send a reply to the chat of the update; a failure has been logged (and a blocked user marked)."""
-    chat = update.effective_chat
-    assert chat is not None
-    try:
-        await services(context).channel.send(str(chat.id), reply, purpose)
-    except Undeliverable:
-        pass
 
 
 async def ack(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> None:

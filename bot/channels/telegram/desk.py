@@ -46,7 +46,7 @@ class TelegramStaffDesk:
 
     async def say(self, chat: str, thread: str | None, reply: Reply, purpose: Purpose = Purpose.STAFF) -> str:
         try:
-            sent = await self.channel.send(chat, reply, purpose, thread=thread)
+            sent = await self.channel.send_to(chat, reply, purpose, thread=thread)
         except Undeliverable as exc:
             if thread is not None and _gone(exc):
                 raise PlaceGone(exc.reason) from exc
@@ -117,4 +117,4 @@ class TelegramStaffDesk:
             pass  # logged by the outbox
 
     async def preview(self, chat: str, thread: str | None, broadcast: Broadcast, language: str) -> None:
-        await self.channel.broadcast(chat, broadcast, language, purpose=Purpose.STAFF, thread=thread)
+        await self.channel.broadcast_to(chat, broadcast, language, purpose=Purpose.STAFF, thread=thread)

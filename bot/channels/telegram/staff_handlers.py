@@ -59,7 +59,7 @@ async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, bu
     reply = Reply((Block(Style.TEXT, (text,)),), tuple(buttons), _lang(update))
     thread = str(message.message_thread_id) if message.is_topic_message else None
     try:
-        await services(context).channel.send(str(message.chat_id), reply, Purpose.STAFF, thread=thread)
+        await services(context).channel.send_to(str(message.chat_id), reply, Purpose.STAFF, thread=thread)
     except Undeliverable:
         pass
 

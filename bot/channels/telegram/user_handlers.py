@@ -1,130 +1,75 @@
-"""Telegram handlers for users: translate an update into plain values, call the services, send what they return.
+"""Telegram handlers for users: an update becomes one front-door Inbound; what comes back is sent.
 
-Each handler is short on purpose: the decisions live in the channel-neutral core (bot/conversation/assistant.py and friends).
+Every decision (commands, words, buttons, the person who has the chat) is the front door's
+(bot/conversation/turn.py); here are only Telegram's own ways: command syntax, edits in place, button alerts,
+"typing…", mentions in groups and the my_chat_member update.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import logging
+import re
 
-from telegram import ChatMember, MessageEntity, Update
+from telegram import ChatMember, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
-from bot.actions import Action, Kind, parse
-from bot.conversation.assistant import Route
-from bot.handoff.service import NoStaffDesk
+from bot.conversation.turn import COMMANDS, Inbound, Turn
 from bot.runtime.outbox import Undeliverable
 from bot.runtime.ports import MessageRef
-from bot.answers.replies import Button, Reply
+from bot.storage import utc_iso
 from bot.channels.telegram.channel import CHANNEL
-from bot.channels.telegram.context import ack, send, services, visitor
+from bot.channels.telegram.context import ack, relay_item, services
 
 log = logging.getLogger(__name__)
-EDIT_IN_PLACE = (Kind.MENU, Kind.ENTRY, Kind.LANGUAGE, Kind.DEADLINE, Kind.CANCEL_REMINDER)
+STAFF_BUTTONS = re.compile(r"^(ho|bcd|bc|ex):")   # handled (and refused to others) by the staff handlers
+_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
-# ---------------------------------------------------------------------------------------------- commands
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet in the user's language; `/start <id>` (a t.me deep link) opens that entry directly."""
-    assistant = services(context).assistant
-    payload = context.args[0] if context.args else ""
-    lang = await assistant.language_of(visitor(update))
-    if payload in assistant.engine.catalogue.entries:
-        reply = await assistant.act(visitor(update), Action.entry(payload), full=False)
-    else:
-        composer = assistant.engine.composer
-        reply = composer.simple(lang, "greeting.body", buttons=composer.menu_buttons(lang))
-    if reply is not None:
-        await send(update, context, reply)
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send(update, context, await services(context).assistant.help(visitor(update)))
-
-
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/language en` switches at once; `/language` alone offers both as buttons."""
-    assistant = services(context).assistant
-    wanted = (context.args[0].lower()[:2] if context.args else "")
-    if wanted in ("es", "en"):
-        await send(update, context, await assistant.set_language(visitor(update), wanted))
-        return
-    lang = await assistant.language_of(visitor(update))
-    t = assistant.engine.texts
-    buttons = (Button(t(lang, "language.button_es"), Action.language("es")),
-               Button(t(lang, "language.button_en"), Action.language("en")))
-    await send(update, context, assistant.engine.composer.simple(lang, "language.choose", buttons=buttons))
-
-
-async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assistant = services(context).assistant
-    await send(update, context, assistant.engine.composer.menu(await assistant.language_of(visitor(update))))
-
-
-async def contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assistant = services(context).assistant
-    lang = await assistant.language_of(visitor(update))
-    await send(update, context, assistant.with_human_button(assistant.engine.composer.contact(lang), lang))
-
-
-async def reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/reminders, /recordatorios: the user's reminders, each with a button to cancel it."""
-    await send(update, context, await services(context).assistant.reminders(visitor(update)))
-
-
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send(update, context, await services(context).subscriptions.subscribe(visitor(update)))
-
-
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send(update, context, await services(context).subscriptions.unsubscribe(visitor(update)))
-
-
-async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ask before deleting: the user's data goes only after they confirm with a button."""
-    assistant = services(context).assistant
-    lang = await assistant.language_of(visitor(update))
-    t = assistant.engine.texts
-    buttons = (Button(t(lang, "button.forget_yes"), Action.FORGET_YES),
-               Button(t(lang, "button.forget_no"), Action.FORGET_NO))
-    await send(update, context, assistant.engine.composer.simple(lang, "forget.confirm", buttons=buttons))
-
-
-async def request_person(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/human, the "Talk to a person" button, or "quiero hablar con un asesor": a person will answer here."""
-    svc = services(context)
-    user = await svc.assistant.user(visitor(update))
-    try:
-        reply = await svc.handoff.request(user)
-    except NoStaffDesk:
-        composer = svc.assistant.engine.composer
-        await send(update, context, composer.simple(user.language, "handoff.unavailable"))
-        reply = composer.contact(user.language)
-    await send(update, context, reply)
-
-
-# ---------------------------------------------------------------------------------------------- messages
-async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A free-text message (new or edited): a question, a request for a person, or a subscription."""
+def inbound(update: Update, **values) -> Inbound:
+    """The update's sender as the front door sees them, with the turn's values."""
+    user = update.effective_user
+    assert user is not None
     message = update.effective_message
-    if message is None or message.text is None:
+    private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+    when = message.edit_date or message.date if message is not None and message.date else None
+    return Inbound(CHANNEL, str(user.id), language_hint=user.language_code, display_name=user.full_name,
+                   username=user.username, in_group=not private,
+                   at_iso=utc_iso(when.astimezone(dt.timezone.utc)) if when is not None and private else None,
+                   **values)
+
+
+def _relay(message: Message):
+    async def make():
+        return relay_item(message)
+    return make
+
+
+async def on_command(name: str, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ayuda, /language en, /start canje…: the command by its name, with its argument."""
+    message = update.effective_message
+    argument = " ".join(context.args or ())
+    await _take(update, context, inbound(update, command=name, argument=argument, text=message.text if message else None,
+                                         relay=_relay(message) if message is not None else None))
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private message, new or edited: text, or media (which the bot cannot read)."""
+    message = update.effective_message
+    if message is None:
         return
-    svc = services(context)
-    async with svc.channel.typing_while(str(message.chat_id)):
-        routed = await svc.assistant.route(visitor(update), message.text)
-    if routed.route is Route.HUMAN:
-        await request_person(update, context)
-    elif routed.route is Route.SUBSCRIBE:
-        await send(update, context, await svc.subscriptions.subscribe(visitor(update)))
-    elif routed.route is Route.UNSUBSCRIBE:
-        await send(update, context, await svc.subscriptions.unsubscribe(visitor(update)))
-    elif routed.route is Route.DEADLINE:
-        await send(update, context, routed.answer.reply)
-    else:
-        answer = routed.answer
-        await send(update, context, svc.assistant.with_notify_button(answer.reply, answer.intent))
+    edited = update.edited_message is not None
+    text = message.text if message.text is not None else None
+    media = None if text is not None else "media"
+    if text is not None and not edited:
+        async with services(context).channel.typing_while(str(message.chat_id)):
+            turn = await services(context).front.take(inbound(update, text=text, relay=_relay(message)))
+        await _send(update, context, turn)
+        return
+    await _take(update, context, inbound(update, text=text, media_kind=media, edited=edited, relay=_relay(message)))
 
 
 async def group_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,130 +84,67 @@ async def group_mention(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     question = message.text
     for text in mentions.values():
         question = question.replace(text, " ")
-    answer = await services(context).assistant.ask(visitor(update), question, full=False)
-    await send(update, context, answer.reply)
+    await _take(update, context, inbound(update, text=question))
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Photos, voice notes, stickers, documents, locations: say the bot reads text, offer the menu."""
-    assistant = services(context).assistant
-    lang = await assistant.language_of(visitor(update))
-    composer = assistant.engine.composer
-    await send(update, context, composer.simple(lang, "media.text_only", buttons=composer.menu_buttons(lang)))
-
-
-# ---------------------------------------------------------------------------------------------- buttons
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Menus and "which one?" choices replace the message in place; sections arrive as new messages."""
+    """A button press; its answer may replace the message that carried the button."""
     query = update.callback_query
     assert query is not None
-    svc = services(context)
-    await ack(update, context)
-    data = query.data or ""
-    parsed = parse(data)
-    who = visitor(update)
-    if parsed is None or query.message is None:
-        reply = None
-    elif parsed.kind is Kind.FORGET:
-        await _forget_answer(update, context, parsed.value == "yes")
+    if STAFF_BUTTONS.match(query.data or ""):
         return
-    elif parsed.kind is Kind.HUMAN:
-        await request_person(update, context)
-        return
-    elif parsed.kind is Kind.NOT_WHAT_I_ASKED:
-        await send(update, context, await svc.assistant.not_what_i_asked(who))
-        return
-    elif parsed.kind in (Kind.SUBSCRIBE, Kind.TOPIC, Kind.TOPICS_DONE):
-        await _subscription_button(update, context, parsed)
-        return
-    elif parsed.kind in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE):
-        return  # staff buttons are handled (and refused) by the staff handlers
-    else:
-        reply = await svc.assistant.act(who, data, full=False)
-        if reply is not None and parsed.kind is Kind.ENTRY:
-            reply = svc.assistant.with_notify_button(reply, parsed.value)
-    lang = await svc.assistant.language_of(who)
-    composer = svc.assistant.engine.composer
-    if reply is None:
-        reply = composer.simple(lang, "stale.button", buttons=composer.menu_buttons(lang))
-    elif parsed is not None and parsed.kind is Kind.CONTACT:
-        reply = svc.assistant.with_human_button(reply, lang)
-    await _show(update, context, reply, in_place=parsed is not None and parsed.kind in EDIT_IN_PLACE)
+    turn = await services(context).front.take(inbound(update, action=query.data or ""))
+    await ack(update, context, turn.notice)
+    await _send(update, context, turn)
 
 
-async def _show(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, *, in_place: bool) -> None:
-    query = update.callback_query
-    assert query is not None
+async def _take(update: Update, context: ContextTypes.DEFAULT_TYPE, value: Inbound) -> None:
+    await _send(update, context, await services(context).front.take(value))
+
+
+async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, turn: Turn) -> None:
+    """Send the turn's replies in order; an answer to a button replaces its message when it fits."""
+    chat = update.effective_chat
+    if chat is None or turn.user is None:
+        return
     channel = services(context).channel
-    if in_place and query.message is not None:
-        ref = MessageRef(CHANNEL, str(query.message.chat.id), str(query.message.message_id))
+    query = update.callback_query
+    for say in turn.says:
         try:
-            if await channel.replace(ref, reply):
-                return
+            if say.in_place and query is not None and query.message is not None:
+                ref = MessageRef(CHANNEL, str(query.message.chat.id), str(query.message.message_id))
+                try:
+                    if await channel.replace(ref, say.reply):
+                        continue
+                except Undeliverable:
+                    pass  # e.g. the message is too old to edit: send it as a new one
+            await channel.send_to(str(chat.id), say.reply)
         except Undeliverable:
-            pass  # e.g. the message is too old to edit: send it as a new one
-    await send(update, context, reply)
+            return  # logged by the outbox (a blocked user was marked by its hook)
 
 
-async def _subscription_button(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed) -> None:
-    """Subscribe from under an answer (a new message); topic toggles and Done update the chooser in place."""
-    subscriptions = services(context).subscriptions
-    who = visitor(update)
-    if parsed.kind is Kind.SUBSCRIBE:
-        await send(update, context, await subscriptions.subscribe(who))
-        return
-    reply = (await subscriptions.done(who) if parsed.kind is Kind.TOPICS_DONE
-             else await subscriptions.toggle(who, parsed.value))
-    if reply is not None:
-        await _show(update, context, reply, in_place=True)
-
-
-async def _forget_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, confirmed: bool) -> None:
-    svc = services(context)
-    who = visitor(update)
-    lang = await svc.assistant.language_of(who)
-    if confirmed:
-        forgotten = await svc.assistant.forget(who)
-        if forgotten is not None:
-            svc.handoff.forgotten(forgotten)
-    reply = svc.assistant.engine.composer.simple(lang, "forget.done" if confirmed else "forget.cancelled")
-    await _show(update, context, reply, in_place=True)
-
-
-# ---------------------------------------------------------------------------------------------- membership, errors
 async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A private chat's my_chat_member update says the user blocked (kicked) or unblocked the bot."""
     change = update.my_chat_member
     if change is None or change.chat.type != ChatType.PRIVATE:
         return
-    svc = services(context)
-    user = await svc.storage.users.find_user(channel=CHANNEL, external_id=str(change.chat.id))
-    if user is not None:
-        if change.new_chat_member.status == ChatMember.BANNED:  # the same handling as a 403 from the outbox
-            await svc.storage.users.mark_unreachable(user_id=user.id)
-            await svc.handoff.user_blocked(user)
-        else:
-            await svc.storage.users.set_active(user_id=user.id, active=True)
+    front = services(context).front
+    if change.new_chat_member.status == ChatMember.BANNED:  # the same handling as a 403 from the outbox
+        await front.unreachable(CHANNEL, str(change.chat.id))
+    else:
+        await front.reachable(CHANNEL, str(change.chat.id))
 
 
 def register(application: Application) -> None:
-    """All user-facing handlers, in one place."""
+    """All user-facing handlers, in one place; the commands come from the front door's one table."""
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE
-    application.add_handler(CommandHandler("start", start))
-    application.add_handler(CommandHandler(["help", "ayuda"], help_command))
-    application.add_handler(CommandHandler(["language", "idioma", "lang"], language))
-    application.add_handler(CommandHandler("menu", menu))
-    application.add_handler(CommandHandler(["contact", "contacto"], contact))
-    application.add_handler(CommandHandler(["forget", "olvidar"], forget, filters=private))
-    application.add_handler(CommandHandler(["subscribe", "suscribirme"], subscribe, filters=private))
-    application.add_handler(CommandHandler(["unsubscribe", "cancelar_suscripcion"], unsubscribe, filters=private))
-    application.add_handler(CommandHandler(["human", "asesor"], request_person, filters=private))
-    application.add_handler(CommandHandler(["reminders", "recordatorios"], reminders, filters=private))
+    for command in COMMANDS:
+        names = [n for n in dict.fromkeys((*command.slash, *command.words)) if _COMMAND_NAME.match(n)]
+        application.add_handler(CommandHandler(names, functools.partial(on_command, command.name),
+                                               filters=private if command.private else None))
     application.add_handler(CallbackQueryHandler(button))
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, text_message))
+    application.add_handler(MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, on_message))
     application.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.TEXT
                                            & filters.Entity(MessageEntity.MENTION), group_mention))
-    application.add_handler(MessageHandler(private & new_message & ~filters.TEXT & ~filters.StatusUpdate.ALL,
-                                           not_text))
     application.add_handler(ChatMemberHandler(membership, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -17,7 +17,7 @@ from bot.runtime.config import WhatsAppSettings
 from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
 from bot.runtime.ports import MessageRef, RelayItem
 from bot.answers.replies import Reply
-from bot.storage import Broadcast, DeliveryRepository, User, UserRepository, from_utc_iso
+from bot.storage import Broadcast, DeliveryRepository, User, from_utc_iso
 from bot.texts import Texts
 from bot.channels.whatsapp.client import GraphClient
 from bot.channels.whatsapp.limits import WHATSAPP_LIMITS, measure
@@ -48,13 +48,12 @@ class WhatsAppUserChannel:
     name = CHANNEL
     can_edit = False
 
-    def __init__(self, client: GraphClient, outbox: Outbox, users: UserRepository, deliveries: DeliveryRepository,
+    def __init__(self, client: GraphClient, outbox: Outbox, deliveries: DeliveryRepository,
                  texts: Texts, settings: WhatsAppSettings, *,
                  fetch_file: Callable[[str], Awaitable[bytes]] | None = None,
                  clock: Callable[[], dt.datetime] | None = None):
         self.client = client
         self.outbox = outbox
-        self.users = users
         self.deliveries = deliveries
         self.texts = texts
         self.settings = settings
@@ -62,12 +61,6 @@ class WhatsAppUserChannel:
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     # ------------------------------------------------------------------ addressing and the window
-    async def _user(self, chat: str) -> User:
-        user = await self.users.find_user(channel=CHANNEL, external_id=chat)
-        if user is None:
-            raise Undeliverable(Outcome.REJECTED, "unknown WhatsApp user")
-        return user
-
     @staticmethod
     def window_closes(user: User) -> dt.datetime | None:
         """When the user's 24-hour window closes (None if they never wrote); the staff card shows it too."""
@@ -77,32 +70,30 @@ class WhatsAppUserChannel:
         closes = self.window_closes(user)
         return closes is not None and self.clock() < closes
 
-    async def _post(self, purpose: Purpose, user: User | str, message: dict) -> MessageRef:
-        """Send to a stored user, or (a plain id) to someone whose data was just deleted at their request."""
-        key = user.external_id if isinstance(user, User) else user
-        to = user.phone if isinstance(user, User) else (key if key.isdigit() else None)
+    async def _post(self, purpose: Purpose, user: User, message: dict, *, remember: bool = True) -> MessageRef:
+        """Send to the user by phone (or by business-scoped id only); `remember=False` records nothing (the user
+        asked to be forgotten a moment ago)."""
+        key = user.external_id
+        to = user.phone or (key if key.isdigit() else None)
         recipient = None if to else key   # known only by the business-scoped id
         wamid = await self.outbox.deliver(purpose, CHANNEL, key,
                                           lambda: self.client.send(to=to, recipient=recipient, message=message))
         assert wamid is not None
-        if isinstance(user, User):  # nothing is recorded about a user who asked to be forgotten
+        if remember:
             await self.deliveries.accepted(channel=CHANNEL, message_id=wamid, user_id=user.id)
         return MessageRef(CHANNEL, key, wamid)
 
-    async def _in_window(self, chat: str) -> User:
-        user = await self._user(chat)
+    def _check_window(self, user: User) -> None:
         if not self.window_open(user):
             raise Undeliverable(Outcome.OUTSIDE_WINDOW, "the 24-hour window is closed")
-        return user
 
     # ------------------------------------------------------------------ the UserChannel protocol
-    async def send(self, chat: str, reply: Reply, purpose: Purpose = Purpose.ANSWER) -> list[MessageRef]:
+    async def send(self, user: User, reply: Reply, purpose: Purpose = Purpose.ANSWER, *,
+                   remember: bool = True) -> list[MessageRef]:
         """A reply in as few messages as reads well: text, then reply buttons or a list (numbered past 10)."""
-        known = await self.users.find_user(channel=CHANNEL, external_id=chat)
-        if known is None and purpose is not Purpose.ANSWER:
-            raise Undeliverable(Outcome.REJECTED, "unknown WhatsApp user")
-        target: User | str = await self._in_window(chat) if known is not None else chat  # just forgotten: answer
-        return [await self._post(purpose, target, message) for message in render(reply, overflow="numbered")]
+        self._check_window(user)
+        return [await self._post(purpose, user, message, remember=remember)
+                for message in render(reply, overflow="numbered")]
 
     async def replace(self, ref: MessageRef, reply: Reply) -> bool:
         return False  # WhatsApp cannot edit a sent message: the caller sends a new one
@@ -110,9 +101,10 @@ class WhatsAppUserChannel:
     async def edit_relayed(self, ref: MessageRef, item: RelayItem) -> bool:
         return False
 
-    async def relay(self, chat: str, item: RelayItem) -> MessageRef:
+    async def relay(self, user: User, item: RelayItem) -> MessageRef:
         """Staff -> user: the text, or the file uploaded to WhatsApp within its type and size limits."""
-        user = await self._in_window(chat)
+        self._check_window(user)
+        chat = user.external_id
         if item.media_kind is None:
             text = (item.text or "").strip()
             if not text:
@@ -141,34 +133,32 @@ class WhatsAppUserChannel:
             body["filename"] = item.file_name or "document"
         return await self._post(Purpose.RELAY_TO_USER, user, {"type": kind, kind: body})
 
-    async def _broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
+    async def _broadcast(self, user: User, broadcast: Broadcast, language: str) -> MessageRef:
         """Inside the window a normal message; outside it the approved update template with the text on one line."""
-        user = await self._user(chat)
         if self.window_open(user):
             text = whatsapp_text(compose(broadcast, language, self.texts))
             if broadcast.media_file_id and broadcast.media_kind in ("photo", "document") and self.fetch_file:
                 item = RelayItem(MessageRef("telegram", "", ""), text=text, media_kind=broadcast.media_kind,
                                  file_ref=broadcast.media_file_id,
                                  mime_type="image/jpeg" if broadcast.media_kind == "photo" else "application/pdf")
-                return await self.relay(chat, item)
+                return await self.relay(user, item)
             return await self._post(Purpose.BROADCAST, user, {"type": "text", "text": {"body": text[:4096]}})
         return await self._post(Purpose.BROADCAST, user, self.update_template(broadcast, language))
 
-    async def broadcast(self, chat: str, broadcast: Broadcast, language: str) -> MessageRef:
+    async def broadcast(self, user: User, broadcast: Broadcast, language: str) -> MessageRef:
         """_broadcast(), falling back to the template when WhatsApp says the window closed after all."""
         try:
-            return await self._broadcast(chat, broadcast, language)
+            return await self._broadcast(user, broadcast, language)
         except Undeliverable as exc:
             if exc.outcome is not Outcome.OUTSIDE_WINDOW:
                 raise
-            return await self._post(Purpose.BROADCAST, await self._user(chat), self.update_template(broadcast, language))
+            return await self._post(Purpose.BROADCAST, user, self.update_template(broadcast, language))
 
-    async def remind(self, chat: str, reply: Reply, line: str) -> MessageRef:
+    async def remind(self, user: User, reply: Reply, line: str) -> MessageRef:
         """Inside the window the reminder with its buttons; outside it the approved reminder template."""
-        user = await self._user(chat)
         if self.window_open(user):
             try:
-                return (await self.send(chat, reply, Purpose.REMINDER))[-1]
+                return (await self.send(user, reply, Purpose.REMINDER))[-1]
             except Undeliverable as exc:
                 if exc.outcome is not Outcome.OUTSIDE_WINDOW:
                     raise
@@ -193,9 +183,8 @@ class WhatsAppUserChannel:
             "components": [{"type": "body", "parameters": [
                 {"type": "text", "text": self.update_parameter(broadcast, language)}]}]}}
 
-    async def reply_waiting(self, chat: str, language: str) -> MessageRef:
+    async def reply_waiting(self, user: User, language: str) -> MessageRef:
         """Outside the window: the approved template that says a reply from the firm is waiting."""
-        user = await self._user(chat)
         return await self._post(Purpose.NOTICE, user, {"type": "template", "template": {
             "name": self.settings.reply_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")}}})
 

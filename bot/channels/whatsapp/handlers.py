@@ -1,19 +1,16 @@
 """Stored WhatsApp updates into the services: messages to the conversation or the staff, statuses to the outbox's
-records. Thin on purpose: words, buttons and lists all end in bot/conversation/turn.py.
+records. Thin on purpose: words, buttons, lists and media all go through the front door (bot/conversation/turn.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 
-from bot.conversation.assistant import Visitor
-from bot.conversation.turn import Conversation
+from bot.conversation.turn import FrontDoor, Inbound as FrontInbound, Turn
 from bot.handoff.service import Handoff
 from bot.runtime.outbox import Undeliverable
 from bot.runtime.ports import MessageRef, RelayItem
-from bot.answers.replies import Reply
 from bot.storage import InboxItem, Storage, User, utc_iso
 from bot.channels.whatsapp.channel import CHANNEL, WhatsAppUserChannel
 from bot.channels.whatsapp.classify import OUTSIDE_WINDOW, UNREACHABLE
@@ -31,10 +28,9 @@ def iso(timestamp: int | None) -> str:
 
 
 class WhatsAppHandlers:
-    def __init__(self, storage: Storage, conversation: Conversation, handoff: Handoff, channel: WhatsAppUserChannel):
+    def __init__(self, storage: Storage, front: FrontDoor, handoff: Handoff, channel: WhatsAppUserChannel):
         self.storage = storage
-        self.conversation = conversation
-        self.assistant = conversation.assistant
+        self.front = front
         self.handoff = handoff
         self.channel = channel
 
@@ -47,8 +43,9 @@ class WhatsAppHandlers:
                                                  error=reason)
             if status.status == "failed" and error is not None and error.code in UNREACHABLE:
                 user_id = await self.storage.deliveries.user_of(CHANNEL, status.wamid)
-                if user_id is not None:
-                    await self.storage.users.mark_unreachable(user_id=user_id)
+                user = await self.storage.users.get_user(user_id) if user_id is not None else None
+                if user is not None:
+                    await self.front.unreachable_user(user)
             if status.status == "failed" and error is not None and error.code == OUTSIDE_WINDOW:
                 await self._late_window_failure(status.wamid)
         for message in batch.messages:
@@ -61,42 +58,35 @@ class WhatsAppHandlers:
         if message.kind is Kind.SYSTEM:
             await self._identity(message)
             return
-        visitor = Visitor(CHANNEL, key, None, message.sender.name, message.sender.username)
-        users = self.storage.users
-        new_user = await users.find_user(channel=CHANNEL, external_id=key) is None
         wa_id = message.sender.wa_id
-        if new_user and wa_id and wa_id != key and await users.find_user(channel=CHANNEL, external_id=wa_id):
+        users = self.storage.users
+        if wa_id and wa_id != key and await users.find_user(channel=CHANNEL, external_id=key) is None \
+                and await users.find_user(channel=CHANNEL, external_id=wa_id) is not None:
             # known by phone until now; Meta now also gives the business-scoped id: one person, one history
             await users.rekey(channel=CHANNEL, old=wa_id, new=key, phone=wa_id)
             await self.handoff.reload()
-            new_user = False
-        user = await self.assistant.user(visitor)
-        seen = iso(message.timestamp)
-        await users.saw_message(user_id=user.id, at_iso=seen, phone=message.sender.wa_id)
-        user = dataclasses.replace(user, phone=message.sender.wa_id or user.phone,  # as stored, without a re-read
-                                   last_inbound_at=max(user.last_inbound_at or "", seen))
         await self.channel.mark_read(message.wamid)
-        await self.handoff.deliver_pending(user)
-        if self.handoff.has_person_at(CHANNEL, key):
-            await self.handoff.from_user(user, await self._relay_item(message))
-            return
-        if message.kind is Kind.TEXT and message.text:
-            replies = await self.conversation.on_text(visitor, message.text, new_user=new_user)
-        elif message.kind in (Kind.BUTTON, Kind.LIST) and message.choice_id:
-            replies = await self.conversation.on_action(visitor, message.choice_id)
-        else:  # photos, voice notes, documents, locations, stickers, unsupported types
-            composer = self.assistant.engine.composer
-            replies = [composer.simple(user.language, "media.text_only", buttons=composer.menu_buttons(user.language))]
-        await self._send(user, replies)
+        text = message.text if message.kind is Kind.TEXT else None
+        action = message.choice_id if message.kind in (Kind.BUTTON, Kind.LIST) else None
+        turn = await self.front.take(FrontInbound(
+            CHANNEL, key, text=text, action=action,
+            media_kind=None if text is not None or action is not None else (message.raw_type or "media"),
+            relay=lambda: self._relay_item(message), at_iso=iso(message.timestamp), phone=wa_id,
+            display_name=message.sender.name, username=message.sender.username))
+        await self._send(turn)
 
-    async def _send(self, user: User, replies: list[Reply]) -> None:
+    async def _send(self, turn: Turn) -> None:
+        """The turn's replies in order; a button notice (a person has the chat) is a message here."""
+        if turn.user is None:
+            return
+        replies = turn.replies
+        if turn.notice:
+            replies = [self.front.composer.simple(turn.user.language, "handoff.busy")] + replies
         for reply in replies:
             try:
-                await self.channel.send(user.external_id, reply)
+                await self.channel.send(turn.user, reply, remember=not turn.forgotten)
             except Undeliverable:
                 return  # logged by the outbox
-            if len(reply.buttons) > 3:  # a list or numbered text: a number or a row answers it
-                await self.storage.users.save_choices(user_id=user.id, pending_choices=[b.action for b in reply.buttons])
 
     async def _late_window_failure(self, wamid: str) -> None:
         """Meta accepted a staff reply, then reported 131047: the user gets the reply template, the topic is told."""
