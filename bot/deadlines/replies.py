@@ -95,9 +95,16 @@ class WindowComposer:
 
     def which(self, day: dt.date, lang: str) -> Reply:
         """A bare date with no procedure under discussion: what is it?"""
-        buttons = tuple(Button(self.t(lang, f"window.which.{e.window.given.value}"), Action.deadline(e.id, day))
+        buttons = tuple(Button(self._which(e, lang), Action.deadline(e.id, day))
                         for e in self.catalogue.with_windows() if e.window is not None)
         return Reply((Block(Style.TEXT, (self.t(lang, "window.which", date=show(day, lang)),)),), buttons, lang)
+
+    def _which(self, entry: Entry, lang: str) -> str:
+        """The button for one procedure's date: its own label when two share a kind of date (a card's expiry is
+        a renewal's or, at year 4, the change to permanent's), else the kind of date."""
+        assert entry.window is not None
+        own = f"window.which.{entry.id}"
+        return self.t(lang, own if own in self.t.tables[lang] else f"window.which.{entry.window.given.value}")
 
     def refused(self, key: str, lang: str, **values: object) -> Reply:
         return Reply((Block(Style.TEXT, (self.t(lang, key, **values),)),), (), lang)
