@@ -95,9 +95,12 @@ class Composer:
         return self._finish(b, lang, buttons)
 
     def specific(self, entry: Entry, answer: CatalogueAnswer, lang: str) -> Reply:
-        """A specific question's short answer first, then the way to the rest of the entry."""
+        """A specific question's short answer first, then the way to the rest of the entry; a case with its own
+        appointment rule shows that rule's badge (a late renewal inside a regularisation needs an appointment)."""
         b = _Builder()
         b.add(Style.SUBTITLE, self.t(lang, "followup.which_entry", name=self._name(entry, lang)))
+        if answer.appointment is not None:
+            self._badge(b, entry, answer.appointment, lang)
         b.add(Style.TEXT, self._item_line(b, entry, answer.item, lang))
         b.add(Style.NOTE, self.t(lang, "specific.more"))
         return self._finish(b, lang, (Button(self.t(lang, "button.overview"), Action.entry(entry.id)),
@@ -142,11 +145,23 @@ class Composer:
         return entry.name.get(lang)
 
     def _appointment(self, b: _Builder, entry: Entry, lang: str) -> None:
-        key = f"appointment.{entry.appointment.value}" if entry.appointment else None
-        if key:
-            b.add(Style.TEXT, self.t(lang, key, date=self.t.date(lang, entry.reviewed)))
-            if entry.appointment is Appointment.UNCONFIRMED:
-                b.uncertain_dates.append(entry.reviewed)
+        """The entry's badge, then each case whose appointment rule differs from it (never a badge the body
+        contradicts)."""
+        if entry.appointment is None:
+            return
+        self._badge(b, entry, entry.appointment, lang)
+        for answer in entry.answers:
+            if answer.appointment is not None and answer.appointment is not entry.appointment and answer.case:
+                b.add(Style.TEXT, self.t(lang, f"appointment.case.{answer.appointment.value}",
+                                         case=answer.case.get(lang).rstrip("."),
+                                         date=self.t.date(lang, entry.reviewed)))
+                if answer.appointment is Appointment.UNCONFIRMED:
+                    b.uncertain_dates.append(entry.reviewed)
+
+    def _badge(self, b: _Builder, entry: Entry, appointment: Appointment, lang: str) -> None:
+        b.add(Style.TEXT, self.t(lang, f"appointment.{appointment.value}", date=self.t.date(lang, entry.reviewed)))
+        if appointment is Appointment.UNCONFIRMED:
+            b.uncertain_dates.append(entry.reviewed)
 
     def _item_line(self, b: _Builder, entry: Entry, item: Item, lang: str) -> str:
         text = item.text.get(lang)

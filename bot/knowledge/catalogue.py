@@ -77,10 +77,17 @@ class Item:
 
 @dataclass(frozen=True)
 class Answer:
-    """A short answer to one specific question ("can I renew past four years?"), with the phrasings that ask it."""
+    """A short answer to one specific question ("can I renew past four years?"), with the phrasings that ask it.
+
+    A case that differs from its entry on appointments ("my card expired while I was abroad" is a late renewal,
+    which needs one, inside a regularisation, which does not) carries its own `appointment` and names the `case`:
+    its answer shows its own badge and the entry's overview names the exception.
+    """
 
     asks: dict[str, tuple[str, ...]]
     item: Item
+    appointment: "Appointment | None" = None
+    case: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -372,7 +379,7 @@ ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "ex
                 "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
                 "answers", "window")
-ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
+ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain", "appointment", "case")
 
 
 def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
@@ -393,8 +400,18 @@ def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
         if "source" not in raw:
             ctx.error(f"'{here}.source' is missing: a specific answer must cite where it comes from")
         item = _items(ctx, [{k: raw[k] for k in ("es", "en", "source", "uncertain") if k in raw}], here)
+        appointment, case = None, None
+        if "appointment" in raw:
+            try:
+                appointment = Appointment(raw["appointment"])
+            except ValueError:
+                ctx.error(f"'{here}.appointment' must be 'required', 'not_required' or 'unconfirmed', "
+                          f"got {raw['appointment']!r}")
+            case = _text(ctx, raw.get("case"), f"{here}.case")   # the overview names the exception by it
+        elif "case" in raw:
+            ctx.error(f"'{here}.case' only goes with '{here}.appointment' (the case whose appointment differs)")
         if item:
-            found.append(Answer(asks, item[0]))
+            found.append(Answer(asks, item[0], appointment, case))
     return tuple(found)
 
 
@@ -457,6 +474,8 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         ctx.error("'window' only applies to procedures")
     if entry.anchors and kind is not Kind.REFERRAL:
         ctx.error("'anchors' only apply to referrals")
+    if kind is not Kind.PROCEDURE and any(a.appointment is not None for a in entry.answers):
+        ctx.error("'answers[].appointment' only applies to procedures")
     return entry
 
 
