@@ -14,6 +14,7 @@ from enum import Enum
 from bot.actions import Action, Section
 from bot.knowledge.catalogue import Answer as CatalogueAnswer
 from bot.knowledge.catalogue import Appointment, Catalogue, Entry, Fee, Item, Kind, is_placeholder
+from bot.runtime.clock import Clock, SystemClock, local_today
 from bot.texts import Texts
 
 
@@ -61,9 +62,10 @@ class _Builder:
 
 
 class Composer:
-    def __init__(self, catalogue: Catalogue, texts: Texts):
+    def __init__(self, catalogue: Catalogue, texts: Texts, clock: Clock | None = None):
         self.catalogue = catalogue
         self.t = texts
+        self.clock: Clock = clock or SystemClock()   # which year it is: a fee for an earlier year may have changed
 
     # ------------------------------------------------------------------ entries
     def entry(self, entry: Entry, lang: str, *, full: bool, lead: Section | None = None) -> Reply:
@@ -185,8 +187,9 @@ class Composer:
         extras = []
         if fee.note:
             extras.append(fee.note.get(lang).rstrip("."))
-        elif fee.year < entry.reviewed.year:
-            extras.append(self.t(lang, "fee.old_year", year=fee.year))
+        if fee.year < local_today(self.clock).year:  # from 1 January of a later year, until staff update `year:`
+            b.uncertain_dates.append(entry.reviewed)     # unconfirmed for this year: the dated footer says so
+            extras.append(self.t(lang, "fee.old_year", year=fee.year, since=fee.year + 1))
         if fee.uncertain:
             b.uncertain_dates.append(entry.reviewed)
             extras.append(self.t(lang, "uncertain.mark", date=self.t.date(lang, entry.reviewed)))

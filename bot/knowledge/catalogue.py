@@ -206,6 +206,11 @@ class Catalogue:
     def referrals(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind is Kind.REFERRAL]
 
+    def fees_before(self, year: int) -> list[tuple[Entry, int, Fee]]:
+        """(entry, index, fee) of every fee whose amount is for a year before `year`: staff confirm the new figure
+        and update `year:`; until then users are told the amount may have changed."""
+        return [(e, i, fee) for e in self.entries.values() for i, fee in enumerate(e.fees) if fee.year < year]
+
     def with_windows(self) -> list[Entry]:
         """Procedures with a deadline the bot can work out from a user's date."""
         return [e for e in self.entries.values() if e.window is not None]
@@ -329,7 +334,10 @@ def _fees(ctx: _Ctx, value: Any) -> tuple[Fee, ...]:
             ctx.error(f"'{here}.amount_mxn' must be a positive number or null, got {amount!r}")
             amount = None
         year = raw.get("year")
-        if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        if year is None:
+            ctx.error(f"'{here}.year' is missing: write the year the amount is for, such as 2026")
+            year = 0
+        elif not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
             ctx.error(f"'{here}.year' must be a year such as 2026, got {year!r}")
             year = 0
         source = _url(ctx, raw.get("source"), f"{here}.source")
