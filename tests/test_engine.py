@@ -240,6 +240,16 @@ def test_the_spouses_two_year_condition_is_answered_as_unconfirmed_with_its_sour
     assert plain.startswith("About Change to permanent resident through family ties") and "not confirmed" in plain
 
 
+def test_minor_siblings_count_for_family_unity_with_the_reglamento_as_source(engine, catalogue):
+    """Issue 18: the entry used to say siblings do not appear in the sources; Reglamento art. 111 names them."""
+    answer = engine.answer("do siblings count for family unity?", language="en", full=False)
+    plain = to_plain(answer.reply)
+    assert answer.intent == "unidad_familiar_permanente" and plain.startswith("About Change to permanent resident")
+    assert "Yes, if they are a minor, unmarried and under your legal representation" in plain
+    notes = " ".join(n.text.en for n in catalogue.get("unidad_familiar_permanente").notes)
+    assert "such as siblings, do not appear" not in notes and "Reglamento de la Ley de Migración (art. 111)" in notes
+
+
 def test_a_general_topic_answers_only_a_question_that_names_it(engine):
     for text in ("horario del tianguis de Ajijic", "vet in Bucerías open on sunday?", "english speaking pediatrician in Guadalajara"):
         assert engine.answer(text).kind == "none", text
