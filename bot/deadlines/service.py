@@ -35,7 +35,8 @@ class Deadlines:
         self.engine = engine
         self.reminders = reminders
         self.clock = clock
-        tables = engine.texts.tables   # the cue words of both languages, one pattern per kind of date (and "past")
+        # the cue words of both languages, one pattern per kind of date, "past", and "permanent" (at year 4)
+        tables = engine.texts.tables
         self._cues = {name: phrase_pattern((cue for lang in ("es", "en") for cue in tables[lang].get(
                           f"window.cues.{name}", [])), prefix=True)
                       for name in (*(given.value for given in Given), "past", "permanent")}
