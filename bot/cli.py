@@ -15,6 +15,7 @@ from bot.runtime.config import ConfigError, Settings
 from bot.answers.engine import Engine
 from bot.runtime.logs import setup_logging
 from bot.answers.plain import to_plain
+from bot.runtime.clock import Clock, SystemClock, local_today
 from bot.storage import Storage, StorageError
 from bot.texts import Texts, TextsError
 
@@ -70,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def check(settings: Settings) -> int:
-    """Validate knowledge and texts; exit 1 on any error, 0 with warnings for placeholders still to fill."""
+def check(settings: Settings, clock: Clock | None = None) -> int:
+    """Validate knowledge and texts; exit 1 on any error, 0 with warnings for placeholders still to fill and fees
+    whose year is past (users are told those amounts may have changed until staff confirm the new figure)."""
     try:
         catalogue = load_catalogue(settings.knowledge_dir)
         Texts.load()
@@ -84,6 +86,13 @@ def check(settings: Settings) -> int:
         print(f"warning: {placeholder.file}: {placeholder.where} is still a placeholder: {placeholder.value}")
     if catalogue.placeholders:
         print(f"warning: {len(catalogue.placeholders)} placeholder(s) left; users do not see them until filled in")
+    year = local_today(clock or SystemClock()).year
+    old = catalogue.fees_before(year)
+    for entry, index, fee in old:
+        print(f"warning: {entry.file}: entry '{entry.id}': fees[{index}] ({fee.concept.en}) is the {fee.year} "
+              f"amount; confirm the {year} figure and set its year")
+    if old:
+        print(f"warning: {len(old)} fee(s) from before {year}; users are told those amounts may have changed")
     return 0
 
 

@@ -121,6 +121,19 @@ def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
     assert "entry 'renovacion': 'answers[0].ask' is missing the 'en' list" in problems(knowledge_copy)
 
 
+def test_a_cases_appointment_is_validated_and_needs_the_case_named(knowledge_copy):
+    path = knowledge_copy / "procedures" / "regularizacion_documento_vencido.yaml"
+    edit(path, "    appointment: required\n", "    appointment: sometimes\n")
+    message = problems(knowledge_copy)
+    assert ("knowledge/procedures/regularizacion_documento_vencido.yaml: entry 'regularizacion_documento_vencido': "
+            "'answers[0].appointment' must be 'required', 'not_required' or 'unconfirmed', got 'sometimes'") in message
+    edit(path, "    appointment: sometimes\n", "")
+    assert "'answers[0].case' only goes with 'answers[0].appointment'" in problems(knowledge_copy)
+    edit(path, "    case:\n", "    appointment: required\n    kase:\n")
+    message = problems(knowledge_copy)
+    assert "'answers[0].case' is missing" in message and "unknown field 'kase' in 'answers[0]'" in message
+
+
 def test_referral_needs_a_source(knowledge_copy):
     edit(knowledge_copy / "referrals" / "ref_sat.yaml", "sources:\n  - https://www.sat.gob.mx/\n", "")
     assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in problems(knowledge_copy)

@@ -156,6 +156,25 @@ def test_a_specific_question_gets_its_short_answer_first_then_the_way_to_the_res
     assert plain_question.decided_by.startswith("phrase: ")
 
 
+def test_the_appointment_badge_follows_the_case_not_only_the_entry(engine):
+    """Issue 18: a card that expired abroad is a late renewal (appointment needed) inside the regularisation entry
+    (no appointment): its answer shows its own badge, and the entry's overview names the exception."""
+    abroad = engine.answer("Mi tarjeta venció mientras estaba fuera", full=False)
+    plain = to_plain(abroad.reply)
+    assert abroad.intent == "regularizacion_documento_vencido" and abroad.decided_by.startswith("answer: ")
+    assert "📅 Requiere cita en el sistema en línea del INM." in plain and "No requiere cita" not in plain
+    assert "renovación tardía" in plain
+    english = to_plain(engine.answer("my card expired while I was abroad", language="en", full=False).reply)
+    assert "📅 Needs an appointment in INM's online system." in english and "No appointment" not in english
+    overview = to_plain(engine.composer.entry(engine.catalogue.get("regularizacion_documento_vencido"), "en",
+                                              full=False))
+    assert overview.index("✅ No appointment in INM's online system") < overview.index(
+        "📅 Except if your temporary resident card expired while you were abroad (a late renewal): that case does "
+        "need an appointment")
+    renewal = to_plain(engine.answer("can't I renew one more time?", language="en", full=False).reply)
+    assert "📅" not in renewal and "✅" not in renewal          # an answer without its own rule adds no badge
+
+
 def test_when_the_law_forks_the_choice_says_who_each_procedure_is_for(engine):
     answer = engine.answer("soy turista y me casé con un mexicano, qué trámite hago")
     assert answer.kind == "ambiguous"
@@ -219,6 +238,16 @@ def test_the_spouses_two_year_condition_is_answered_as_unconfirmed_with_its_sour
     plain = to_plain(answer.reply)
     assert answer.intent == "unidad_familiar_permanente" and answer.decided_by.startswith("answer: ")
     assert plain.startswith("About Change to permanent resident through family ties") and "not confirmed" in plain
+
+
+def test_minor_siblings_count_for_family_unity_with_the_reglamento_as_source(engine, catalogue):
+    """Issue 18: the entry used to say siblings do not appear in the sources; Reglamento art. 111 names them."""
+    answer = engine.answer("do siblings count for family unity?", language="en", full=False)
+    plain = to_plain(answer.reply)
+    assert answer.intent == "unidad_familiar_permanente" and plain.startswith("About Change to permanent resident")
+    assert "Yes, if they are a minor, unmarried and under your legal representation" in plain
+    notes = " ".join(n.text.en for n in catalogue.get("unidad_familiar_permanente").notes)
+    assert "such as siblings, do not appear" not in notes and "Reglamento de la Ley de Migración (art. 111)" in notes
 
 
 def test_a_general_topic_answers_only_a_question_that_names_it(engine):

@@ -113,9 +113,48 @@ async def test_missed_windows_say_what_to_do_and_absurd_dates_are_refused_kindly
     assert "has not happened yet" in _text(await assistant.route(BEN, "I entered Mexico on 10 January 2027"))
 
 
-async def test_an_uncertain_rule_says_so_in_the_answer(assistant):
-    text = _text(await assistant.route(ANA, "tengo residencia temporal desde el 5 de mayo de 2023"))
-    assert "a partir del 5 de mayo de 2027" in text and "no está confirmado" in text
+async def test_at_year_four_an_expiry_date_gets_the_change_to_permanent_window_not_a_renewal(assistant):
+    """Issue 18: "my card expires …" said at year 4 is the change to permanent's window (30 days before the
+    expiry, closing on it), marked unconfirmed, with reminders for that procedure."""
+    routed = await assistant.route(ANA, "mi tarjeta temporal vence el 15 de marzo de 2027 y ya cumplo 4 años")
+    text = _text(routed)
+    assert routed.route is Route.DEADLINE and "Cambio de residente temporal a residente permanente" in text
+    assert "del 13 de febrero al 15 de marzo de 2027" in text and "no está confirmado" in text
+    assert _actions(routed)[0] == "rem:temporal_a_permanente:20270315"
+    english = await assistant.route(BEN, "I've had temporary residency 4 years, my card expires March 15 2027")
+    assert "from February 13 to March 15, 2027" in _text(english)
+    assert _actions(english)[0] == "rem:temporal_a_permanente:20270315"
+
+
+async def test_the_thread_on_the_change_to_permanent_takes_the_expiry_date_unless_the_user_asks_to_renew(assistant):
+    await assistant.route(BEN, "how do I change from temporary to permanent resident")
+    routed = await assistant.route(BEN, "my card expires March 15 2027")
+    assert _actions(routed)[0] == "rem:temporal_a_permanente:20270315"
+    assert "Change from temporary resident to permanent resident" in _text(routed)
+    await assistant.route(ANA, "quiero pasar de temporal a permanente")
+    renewal = await assistant.route(ANA, "no, quiero renovar: mi tarjeta vence el 15 de marzo de 2027")
+    assert _actions(renewal)[0] == "rem:renovacion:20270315"
+
+
+async def test_a_missed_change_to_permanent_points_to_the_regularisation(assistant):
+    missed = await assistant.route(BEN, "I have 4 years as a temporary resident but my card expired on 1 November")
+    assert "This window closed on November 1, 2026." in _text(missed)
+    assert "e:regularizacion_documento_vencido" in _actions(missed)
+    assert "e:temporal_a_permanente" in _actions(missed)
+
+
+async def test_a_residence_start_date_is_no_longer_taken_for_a_window(assistant):
+    """The old rule counted 4 years from the first card; now the bot asks for the card's expiry instead."""
+    routed = await assistant.route(ANA, "tengo residencia temporal desde el 5 de mayo de 2023, ya puedo pedir la permanente?")
+    assert routed.route is not Route.DEADLINE
+    assert "Dime la fecha en que vence tu tarjeta" in _text(routed)
+
+
+async def test_a_bare_date_offers_the_change_to_permanent_beside_the_renewal(assistant):
+    routed = await assistant.route(BEN, "15/03/2027")
+    assert "dl:renovacion:20270315" in _actions(routed) and "dl:temporal_a_permanente:20270315" in _actions(routed)
+    labels = [b.label for b in routed.answer.reply.buttons]
+    assert "My card expires" in labels and "My card expires and I reach 4 years (going permanent)" in labels
 
 
 async def test_a_confident_answer_about_another_procedure_is_not_taken_for_a_deadline(assistant):
@@ -233,3 +272,15 @@ async def test_a_crash_during_the_request_never_sends_the_reminder_twice(assista
     after_restart = RecordingChannel(storage)
     assert await _sender(storage, engine, clock, after_restart).tick() == 0 and after_restart.sent == []
     assert [r.reported_status for r in await storage.reminders.listing()] == ["sent", "scheduled"]
+
+
+async def test_reminders_for_the_change_to_permanent_follow_its_window(assistant, storage, engine, clock):
+    reply = await assistant.act(BEN, "rem:temporal_a_permanente:20270315", full=False)
+    assert "February 13, 2027, March 8, 2027, March 14, 2027" in to_plain(reply)
+    channel = RecordingChannel(storage)
+    clock.set(dt.datetime(2027, 3, 14, 15, 0, tzinfo=UTC))                   # the day before the card expires
+    assert await _sender(storage, engine, clock, channel).tick() == 1         # the two earlier ones superseded
+    text = channel.sent[0][1]
+    assert "tomorrow, March 15, 2027, is the last day for Change from temporary resident to permanent resident" \
+        in text and "not confirmed" in text
+    assert channel.sent[0][2][0] == "e:temporal_a_permanente"

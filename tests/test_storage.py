@@ -113,3 +113,30 @@ async def test_the_thread_survives_a_topic_answer_and_a_place_names_that_office(
     chapala = await assistant.ask(ana, "¿y en Chapala?", full=False)
     assert chapala.intent == "oficinas" and "renovación" in to_plain(chapala.reply).lower()
     assert (await assistant.ask(ana, "q documentos", full=False)).intent == "renovacion"  # still the renewal
+
+
+async def test_dates_stored_under_the_old_permanent_rule_are_dropped_not_misread(tmp_path):
+    """Migration 0008: temporal_a_permanente's stored date used to mean the start of residence; it now means the
+    card's expiry, so the old date and its pending reminders go (other procedures' are kept)."""
+    import sqlite3
+
+    path = tmp_path / "bot.sqlite3"
+    old = sqlite3.connect(path)
+    for version, _, sql in migrations():
+        if version <= 7:
+            old.executescript(sql)
+    old.execute("PRAGMA user_version = 7")
+    old.execute("INSERT INTO users (id, channel, external_id) VALUES (1, 'telegram', '1001')")
+    for entry, given in (("temporal_a_permanente", "2023-05-05"), ("renovacion", "2027-03-15")):
+        old.execute("INSERT INTO deadlines VALUES (1, ?, ?, '2026-11-01T00:00:00.000Z')", (entry, given))
+        old.execute("INSERT INTO reminders (user_id, entry_id, given_date, kind, due_at, created_at) "
+                    "VALUES (1, ?, ?, 'opens', '2027-05-05T15:00:00.000Z', '2026-11-01T00:00:00.000Z')", (entry, given))
+    old.commit()
+    old.close()
+    storage = await Storage.open(path)
+    try:
+        statuses = {r.entry_id: r.status for r in await storage.reminders.listing()}
+        assert statuses == {"temporal_a_permanente": "dropped", "renovacion": "scheduled"}
+        assert [d.entry_id for d in await storage.reminders.deadlines(user_id=1)] == ["renovacion"]
+    finally:
+        await storage.close()

@@ -40,10 +40,17 @@ def test_canje_and_notification_count_calendar_days_from_the_users_date(catalogu
     assert canje.status(D(2026, 12, 11)) is Status.MISSED and canje.reminder_days(D(2026, 12, 11)) == []
 
 
-def test_temporary_to_permanent_opens_after_four_years_and_is_marked_uncertain(catalogue):
-    window = _window(catalogue, "temporal_a_permanente", D(2023, 5, 5))
-    assert window.opens == D(2027, 5, 5) and window.closes is None and window.uncertain
-    assert window.reminder_days(TODAY) == [(ReminderKind.OPENS, D(2027, 5, 5))]
+def test_temporary_to_permanent_opens_thirty_days_before_the_card_expires_and_closes_on_it(catalogue):
+    """The 4-year route is filed in the 30 days before the card expires, with a valid card (issue 18): the window
+    closes on the expiry date, an expired card means a regularisation, and the rule is marked uncertain."""
+    window = _window(catalogue, "temporal_a_permanente", D(2027, 3, 15))
+    assert (window.opens, window.closes, window.uncertain) == (D(2027, 2, 13), D(2027, 3, 15), True)
+    assert window.reminder_days(TODAY) == [(ReminderKind.OPENS, D(2027, 2, 13)),
+                                           (ReminderKind.CLOSING, D(2027, 3, 8)),
+                                           (ReminderKind.LAST_DAY, D(2027, 3, 14))]
+    assert window.status(D(2027, 3, 16)) is Status.MISSED
+    rule = catalogue.entries["temporal_a_permanente"].window
+    assert rule.given is Given.CARD_EXPIRY and rule.missed == "regularizacion_documento_vencido"
 
 
 def test_years_and_business_days():

@@ -14,6 +14,7 @@ from enum import Enum
 from bot.actions import Action, Section
 from bot.knowledge.catalogue import Answer as CatalogueAnswer
 from bot.knowledge.catalogue import Appointment, Catalogue, Entry, Fee, Item, Kind, is_placeholder
+from bot.runtime.clock import Clock, SystemClock, local_today
 from bot.texts import Texts
 
 
@@ -61,9 +62,10 @@ class _Builder:
 
 
 class Composer:
-    def __init__(self, catalogue: Catalogue, texts: Texts):
+    def __init__(self, catalogue: Catalogue, texts: Texts, clock: Clock | None = None):
         self.catalogue = catalogue
         self.t = texts
+        self.clock: Clock = clock or SystemClock()   # which year it is: a fee for an earlier year may have changed
 
     # ------------------------------------------------------------------ entries
     def entry(self, entry: Entry, lang: str, *, full: bool, lead: Section | None = None) -> Reply:
@@ -95,9 +97,12 @@ class Composer:
         return self._finish(b, lang, buttons)
 
     def specific(self, entry: Entry, answer: CatalogueAnswer, lang: str) -> Reply:
-        """A specific question's short answer first, then the way to the rest of the entry."""
+        """A specific question's short answer first, then the way to the rest of the entry; a case with its own
+        appointment rule shows that rule's badge (a late renewal inside a regularisation needs an appointment)."""
         b = _Builder()
         b.add(Style.SUBTITLE, self.t(lang, "followup.which_entry", name=self._name(entry, lang)))
+        if answer.appointment is not None:
+            self._badge(b, entry, answer.appointment, lang)
         b.add(Style.TEXT, self._item_line(b, entry, answer.item, lang))
         b.add(Style.NOTE, self.t(lang, "specific.more"))
         return self._finish(b, lang, (Button(self.t(lang, "button.overview"), Action.entry(entry.id)),
@@ -142,11 +147,23 @@ class Composer:
         return entry.name.get(lang)
 
     def _appointment(self, b: _Builder, entry: Entry, lang: str) -> None:
-        key = f"appointment.{entry.appointment.value}" if entry.appointment else None
-        if key:
-            b.add(Style.TEXT, self.t(lang, key, date=self.t.date(lang, entry.reviewed)))
-            if entry.appointment is Appointment.UNCONFIRMED:
-                b.uncertain_dates.append(entry.reviewed)
+        """The entry's badge, then each case whose appointment rule differs from it (never a badge the body
+        contradicts)."""
+        if entry.appointment is None:
+            return
+        self._badge(b, entry, entry.appointment, lang)
+        for answer in entry.answers:
+            if answer.appointment is not None and answer.appointment is not entry.appointment and answer.case:
+                b.add(Style.TEXT, self.t(lang, f"appointment.case.{answer.appointment.value}",
+                                         case=answer.case.get(lang).rstrip("."),
+                                         date=self.t.date(lang, entry.reviewed)))
+                if answer.appointment is Appointment.UNCONFIRMED:
+                    b.uncertain_dates.append(entry.reviewed)
+
+    def _badge(self, b: _Builder, entry: Entry, appointment: Appointment, lang: str) -> None:
+        b.add(Style.TEXT, self.t(lang, f"appointment.{appointment.value}", date=self.t.date(lang, entry.reviewed)))
+        if appointment is Appointment.UNCONFIRMED:
+            b.uncertain_dates.append(entry.reviewed)
 
     def _item_line(self, b: _Builder, entry: Entry, item: Item, lang: str) -> str:
         text = item.text.get(lang)
@@ -170,8 +187,9 @@ class Composer:
         extras = []
         if fee.note:
             extras.append(fee.note.get(lang).rstrip("."))
-        elif fee.year < entry.reviewed.year:
-            extras.append(self.t(lang, "fee.old_year", year=fee.year))
+        if fee.year < local_today(self.clock).year:  # from 1 January of a later year, until staff update `year:`
+            b.uncertain_dates.append(entry.reviewed)     # unconfirmed for this year: the dated footer says so
+            extras.append(self.t(lang, "fee.old_year", year=fee.year, since=fee.year + 1))
         if fee.uncertain:
             b.uncertain_dates.append(entry.reviewed)
             extras.append(self.t(lang, "uncertain.mark", date=self.t.date(lang, entry.reviewed)))

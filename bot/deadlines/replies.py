@@ -12,6 +12,7 @@ from bot.deadlines.dates import show
 from bot.answers.replies import Block, Button, Reply, Style
 from bot.texts import Texts
 from bot.knowledge.window_rules import Given, Unit
+from bot.deadlines.holidays import Closure, offices_may_be_closed
 from bot.deadlines.windows import ReminderKind, Status, Window
 
 
@@ -95,9 +96,16 @@ class WindowComposer:
 
     def which(self, day: dt.date, lang: str) -> Reply:
         """A bare date with no procedure under discussion: what is it?"""
-        buttons = tuple(Button(self.t(lang, f"window.which.{e.window.given.value}"), Action.deadline(e.id, day))
+        buttons = tuple(Button(self._which(e, lang), Action.deadline(e.id, day))
                         for e in self.catalogue.with_windows() if e.window is not None)
         return Reply((Block(Style.TEXT, (self.t(lang, "window.which", date=show(day, lang)),)),), buttons, lang)
+
+    def _which(self, entry: Entry, lang: str) -> str:
+        """The button for one procedure's date: its own label when two share a kind of date (a card's expiry is
+        a renewal's or, at year 4, the change to permanent's), else the kind of date."""
+        assert entry.window is not None
+        own = f"window.which.{entry.id}"
+        return self.t(lang, own if own in self.t.tables[lang] else f"window.which.{entry.window.given.value}")
 
     def refused(self, key: str, lang: str, **values: object) -> Reply:
         return Reply((Block(Style.TEXT, (self.t(lang, key, **values),)),), (), lang)
@@ -151,11 +159,23 @@ class WindowComposer:
         if kind is ReminderKind.OPENS and window.closes is not None:
             lines.append(self.t(lang, "reminder.until", closes=closes))
         blocks = [Block(Style.TEXT, tuple(lines))]
+        closed = self.offices_closed(today, lang)
+        if closed:
+            blocks.append(Block(Style.NOTE, (closed,)))
         if window.uncertain:
             blocks.append(Block(Style.NOTE, (self._uncertain(entry, lang),)))
         buttons = (Button(name, Action.entry(entry.id)), Button(self.t(lang, "button.contact"), Action.CONTACT),
                    Button(self.t(lang, "button.reminders"), Action.REMINDERS))
         return Reply(tuple(blocks), buttons, lang)
+
+    def offices_closed(self, day: dt.date, lang: str) -> str | None:
+        """On a federal day of rest (LFT art. 74) or 24-31 December: INM offices may be closed that day."""
+        closure = offices_may_be_closed(day)
+        if closure is None:
+            return None
+        if closure is Closure.YEAR_END:
+            return self.t(lang, "reminder.year_end")
+        return self.t(lang, "reminder.holiday", holiday=self.t(lang, f"closure.{closure.value}"))
 
     def reminder_line(self, entry: Entry, window: Window, kind: ReminderKind, today: dt.date, lang: str) -> str:
         """The reminder on one line, for a WhatsApp template parameter (no buttons, no new lines)."""

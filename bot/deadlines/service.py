@@ -21,6 +21,8 @@ from bot.answers.replies import Reply
 
 log = logging.getLogger(__name__)
 BARE_DATE_WORDS = 3       # "el 15/03/2027", "march 15 2027 i think": a date answering the bot's question
+# An expiry date is a renewal's, unless the user is at year 4 / going permanent: then it is this procedure's window
+PERMANENT = "temporal_a_permanente"
 
 
 def remind_at(day: dt.date) -> dt.datetime:
@@ -33,10 +35,14 @@ class Deadlines:
         self.engine = engine
         self.reminders = reminders
         self.clock = clock
-        tables = engine.texts.tables   # the cue words of both languages, one pattern per kind of date (and "past")
+        # the cue words of both languages, one pattern per kind of date, "past", and "permanent" (at year 4)
+        tables = engine.texts.tables
         self._cues = {name: phrase_pattern((cue for lang in ("es", "en") for cue in tables[lang].get(
                           f"window.cues.{name}", [])), prefix=True)
-                      for name in (*(given.value for given in Given), "past")}
+                      for name in (*(given.value for given in Given), "past", "permanent")}
+        # "renew" as a whole word: "I want to renew" keeps a renewal, "I renewed three times" does not
+        self._renewal = phrase_pattern(cue for lang in ("es", "en")
+                                       for cue in tables[lang].get("window.cues.renewal", []))
 
     @property
     def composer(self) -> WindowComposer:
@@ -55,7 +61,12 @@ class Deadlines:
         return [given for given in Given if self._has_cue(folded, given.value)]
 
     def _entry_for(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
-        """Whose window the date is for: the procedure matched, the one its words point to, or the thread's."""
+        """Whose window the date is for: the procedure matched, the one its words point to, or the thread's; an
+        expiry date at year 4 (said now, or the change to permanent under discussion) is that change's, not a
+        renewal's."""
+        return self._at_year_four(self._entry_by_words(folded, matched, thread, bare), folded, thread)
+
+    def _entry_by_words(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
         entries = self.engine.catalogue.entries
         by_given = given_kinds(self.engine.catalogue)
         matched_entry = entries.get(matched) if matched else None
@@ -74,6 +85,18 @@ class Deadlines:
         if bare and thread_entry is not None and thread_entry.window is not None:
             return thread_entry
         return None
+
+    def _at_year_four(self, entry: Entry | None, folded: str, thread: str | None) -> Entry | None:
+        """"Mi tarjeta vence el 10 de octubre y ya cumplo 4 años", or the same date while the change to permanent is
+        under discussion (unless this message asks to renew): the change to permanent's window, not a renewal's."""
+        permanent = self.engine.catalogue.entries.get(PERMANENT)
+        if entry is None or permanent is None or entry is permanent or permanent.window is None \
+                or entry.window is None or entry.window.given is not permanent.window.given:
+            return entry
+        if self._has_cue(folded, "permanent"):
+            return permanent
+        asks_to_renew = self._renewal is not None and self._renewal.search(folded) is not None
+        return permanent if thread == permanent.id and not asks_to_renew else entry
 
     async def read(self, user: User, text: str, lang: str, *, matched: str | None,
                    thread: str | None) -> Reply | None:

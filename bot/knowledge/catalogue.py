@@ -77,10 +77,17 @@ class Item:
 
 @dataclass(frozen=True)
 class Answer:
-    """A short answer to one specific question ("can I renew past four years?"), with the phrasings that ask it."""
+    """A short answer to one specific question ("can I renew past four years?"), with the phrasings that ask it.
+
+    A case that differs from its entry on appointments ("my card expired while I was abroad" is a late renewal,
+    which needs one, inside a regularisation, which does not) carries its own `appointment` and names the `case`:
+    its answer shows its own badge and the entry's overview names the exception.
+    """
 
     asks: dict[str, tuple[str, ...]]
     item: Item
+    appointment: "Appointment | None" = None
+    case: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,11 @@ class Catalogue:
 
     def referrals(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind is Kind.REFERRAL]
+
+    def fees_before(self, year: int) -> list[tuple[Entry, int, Fee]]:
+        """(entry, index, fee) of every fee whose amount is for a year before `year`: staff confirm the new figure
+        and update `year:`; until then users are told the amount may have changed."""
+        return [(e, i, fee) for e in self.entries.values() for i, fee in enumerate(e.fees) if fee.year < year]
 
     def with_windows(self) -> list[Entry]:
         """Procedures with a deadline the bot can work out from a user's date."""
@@ -322,7 +334,10 @@ def _fees(ctx: _Ctx, value: Any) -> tuple[Fee, ...]:
             ctx.error(f"'{here}.amount_mxn' must be a positive number or null, got {amount!r}")
             amount = None
         year = raw.get("year")
-        if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        if year is None:
+            ctx.error(f"'{here}.year' is missing: write the year the amount is for, such as 2026")
+            year = 0
+        elif not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
             ctx.error(f"'{here}.year' must be a year such as 2026, got {year!r}")
             year = 0
         source = _url(ctx, raw.get("source"), f"{here}.source")
@@ -372,7 +387,7 @@ ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "ex
                 "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
                 "answers", "window")
-ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain")
+ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain", "appointment", "case")
 
 
 def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
@@ -393,8 +408,18 @@ def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
         if "source" not in raw:
             ctx.error(f"'{here}.source' is missing: a specific answer must cite where it comes from")
         item = _items(ctx, [{k: raw[k] for k in ("es", "en", "source", "uncertain") if k in raw}], here)
+        appointment, case = None, None
+        if "appointment" in raw:
+            try:
+                appointment = Appointment(raw["appointment"])
+            except ValueError:
+                ctx.error(f"'{here}.appointment' must be 'required', 'not_required' or 'unconfirmed', "
+                          f"got {raw['appointment']!r}")
+            case = _text(ctx, raw.get("case"), f"{here}.case")   # the overview names the exception by it
+        elif "case" in raw:
+            ctx.error(f"'{here}.case' only goes with '{here}.appointment' (the case whose appointment differs)")
         if item:
-            found.append(Answer(asks, item[0]))
+            found.append(Answer(asks, item[0], appointment, case))
     return tuple(found)
 
 
@@ -457,6 +482,8 @@ def _entry(problems: Problems, file: str, raw: Any, index: int) -> Entry | None:
         ctx.error("'window' only applies to procedures")
     if entry.anchors and kind is not Kind.REFERRAL:
         ctx.error("'anchors' only apply to referrals")
+    if kind is not Kind.PROCEDURE and any(a.appointment is not None for a in entry.answers):
+        ctx.error("'answers[].appointment' only applies to procedures")
     return entry
 
 
