@@ -148,11 +148,11 @@ class Broadcaster:
                     return
                 for recipient in batch:
                     after_id = max(after_id, recipient.id)
-                    if self._stopping or job.id in self._interrupt:
-                        break
                     while len(in_flight) >= self.window:
                         await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     await self._pace(recipient.chat_id)
+                    if self._stopping or job.id in self._interrupt:
+                        break  # paused, cancelled or stopped while waiting for a slot: this one is not sent
                     if not await self.repo.mark_sending(recipient.id):
                         continue
                     task = asyncio.create_task(self._deliver(job, recipient))
@@ -165,6 +165,8 @@ class Broadcaster:
         finally:
             if in_flight:  # stopping or paused: the messages already sent finish and are marked
                 await asyncio.gather(*in_flight, return_exceptions=True)
+                if job.id in self._interrupt:  # paused or cancelled: the figures now include those last sends
+                    await self.show_progress(job.id)
 
     async def _finish(self, job: Broadcast, elapsed: float) -> None:
         await self.repo.set_status(job.id, "done", allowed=("running",))
