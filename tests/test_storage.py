@@ -22,7 +22,9 @@ async def state_of(repo, user_id: int):
 
 async def test_database_runs_in_wal_with_every_migration_applied(repo, tmp_path):
     assert await repo.db.scalar("PRAGMA journal_mode") == "wal"
-    assert await repo.db.scalar("PRAGMA user_version") == len(migrations())
+    assert await repo.db.scalar("PRAGMA user_version") == migrations()[-1][0]
+    applied = [row[0] for row in await repo.db.fetchall("SELECT version FROM schema_migrations ORDER BY version")]
+    assert applied == [version for version, _, _ in migrations()]
     assert await repo.db.scalar("PRAGMA foreign_keys") == 1
 
 

@@ -9,6 +9,7 @@ from bot.storage.broadcasts import Broadcast, BroadcastCounts, BroadcastReposito
 from bot.storage.db import Database, StorageError, from_utc_iso, migrations, utc_iso
 from bot.storage.deliveries import DeliveryRepository
 from bot.storage.handoff import Conversation, HandoffRepository, MessageLink
+from bot.storage.health import HealthRepository, Heartbeat, SendOutcome
 from bot.storage.inbox import Arrival, InboxItem, InboxRepository
 from bot.storage.reminders import Deadline, Reminder, ReminderRepository
 from bot.storage.subscriptions import SubscriptionRepository
@@ -27,12 +28,14 @@ class Storage:
     inbox: InboxRepository
     deliveries: DeliveryRepository
     reminders: ReminderRepository
+    health: HealthRepository
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":
         db = await Database.open(path)
         return cls(db, UserRepository(db), SubscriptionRepository(db), BroadcastRepository(db),
-                   HandoffRepository(db), InboxRepository(db), DeliveryRepository(db), ReminderRepository(db))
+                   HandoffRepository(db), InboxRepository(db), DeliveryRepository(db), ReminderRepository(db),
+                   HealthRepository(db))
 
     async def close(self) -> None:
         await self.users.close()
@@ -40,6 +43,6 @@ class Storage:
 
 
 __all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
-           "Database", "Deadline", "DeliveryRepository", "Exchange", "HandoffRepository", "InboxItem", "InboxRepository", "MessageLink",
-           "QuestionRecord", "Recipient", "Reminder", "ReminderRepository", "Storage", "StorageError", "SubscriptionRepository",
+           "Database", "Deadline", "DeliveryRepository", "Exchange", "HandoffRepository", "HealthRepository", "Heartbeat", "InboxItem", "InboxRepository", "MessageLink",
+           "QuestionRecord", "Recipient", "Reminder", "ReminderRepository", "SendOutcome", "Storage", "StorageError", "SubscriptionRepository",
            "UnansweredQuestion", "User", "UserRepository", "from_utc_iso", "migrations", "utc_iso"]

@@ -22,7 +22,12 @@ class StorageError(Exception):
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) of every migration, in order."""
+    """(version, file name, SQL) of every migration, in order.
+
+    Numbers may have gaps: a number can be reserved by a change still on another branch (0010 here while 0008 and
+    0009 are being written elsewhere). Each database records which migrations it has (schema_migrations), so one
+    that arrives later with a lower number is still applied. Two files with one number are an error.
+    """
     folder = resources.files("bot.storage").joinpath("migrations")
     found = []
     for item in folder.iterdir():
@@ -31,8 +36,8 @@ def migrations() -> list[tuple[int, str, str]]:
             found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
     found.sort()
     versions = [v for v, _, _ in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise StorageError(f"migrations must be numbered 0001, 0002, ... without gaps: {versions}")
+    if not versions or versions[0] != 1 or len(set(versions)) != len(versions):
+        raise StorageError(f"migrations must be numbered from 0001, one file per number: {versions}")
     return found
 
 
@@ -51,6 +56,28 @@ def clean_text(value: str | None) -> str | None:
     if value is None:
         return None
     return value.encode("utf-8", "replace").decode("utf-8") if not value.isascii() else value
+
+
+_MIGRATIONS_TABLE = f"""CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    applied_at  TEXT    NOT NULL DEFAULT ({NOW})
+);
+"""
+
+
+def refuse_newer(where: str, user_version: int, applied: set[int], known: list[tuple[int, str, str]]) -> None:
+    """A database that has a migration this release does not know was migrated by a newer release: refuse it.
+
+    Going back would mean running old code on a schema it was never written for (or silently undoing the newer
+    migrations); the way back is the backup taken before the upgrade.
+    """
+    versions = {v for v, _, _ in known}
+    unknown = sorted(v for v in applied | {user_version} if v > 0 and v not in versions)
+    if unknown:
+        raise StorageError(
+            f"the database at DATABASE_PATH={where} was migrated by a newer release (schema {max(unknown):04d}; "
+            f"this release knows up to {max(versions):04d}): run that release, or restore a backup taken before "
+            "the upgrade")
 
 
 class Database:
@@ -90,23 +117,52 @@ class Database:
             raise StorageError(f"cannot use the database at DATABASE_PATH={where}: {exc}") from None
         return database
 
+    @classmethod
+    async def open_readonly(cls, path: str | Path) -> "Database":
+        """The database another process (the running bot) writes, for reading only: never created, never migrated."""
+        where = str(path)
+        if not Path(path).is_file():
+            raise StorageError(f"no database at DATABASE_PATH={where}")
+        try:
+            connection = await aiosqlite.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
+                                                 isolation_level=None, timeout=10)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the database at DATABASE_PATH={where}: {exc}") from None
+        connection.row_factory = aiosqlite.Row
+        return cls(connection, where)
+
     async def close(self) -> None:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        """Apply new migrations with foreign keys off (table rebuilds must not cascade), then check them."""
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            current = (await cursor.fetchone())[0]
+        """Apply the migrations this database lacks, in order, with foreign keys off (table rebuilds must not
+        cascade), then check them. A database a newer release migrated is refused, never rolled back."""
+        known = migrations()
+        current = await self.scalar("PRAGMA user_version")
+        has_table = await self.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'")
+        if has_table:
+            applied = {int(row[0]) for row in await self.fetchall("SELECT version FROM schema_migrations")}
+        else:  # before schema_migrations existed, migrations were applied 1..user_version without gaps
+            applied = set(range(1, int(current) + 1))
+        refuse_newer(self.path, int(current), applied, known)
         await self._db.execute("PRAGMA foreign_keys=OFF")
-        for version, name, sql in migrations():
-            if version <= current:
+        if not has_table:
+            rows = ", ".join(f"({v})" for v in sorted(applied))
+            await self._db.executescript(
+                "BEGIN IMMEDIATE;\n" + _MIGRATIONS_TABLE
+                + (f"INSERT INTO schema_migrations (version) VALUES {rows};\n" if rows else "") + "COMMIT;")
+        for version, name, sql in known:
+            if version in applied:
                 continue
             try:
-                await self._db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+                await self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nINSERT INTO schema_migrations (version) VALUES ({version});\n"
+                    f"PRAGMA user_version = {max(version, int(current))};\nCOMMIT;")
             except Exception as exc:
                 if self._db.in_transaction:
                     await self._db.execute("ROLLBACK")
                 raise StorageError(f"migration {name} failed on {self.path}: {exc}") from exc
+            current = max(version, int(current))
         async with self._db.execute("PRAGMA foreign_key_check") as cursor:
             broken = await cursor.fetchall()
         if broken:
