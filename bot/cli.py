@@ -88,7 +88,7 @@ def check(settings: Settings) -> int:
 
 
 def ask(settings: Settings, args: argparse.Namespace) -> int:
-    engine = Engine.from_directory(settings.knowledge_dir)
+    engine = Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
     questions = [" ".join(args.text)] if args.text else (line.rstrip("\r\n") for line in sys.stdin)
     for question in questions:
         answer = engine.answer(question, language=args.lang, full=args.full, numbered=True)
@@ -104,7 +104,8 @@ async def chat(settings: Settings) -> int:
     from bot.channels.terminal import TerminalChat
     from bot.runtime.clock import SystemClock
     from bot.deadlines.service import Deadlines
-    engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
+    # validate knowledge before touching the database
+    engine = Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
     storage = await Storage.open(settings.database_path)
     try:
         deadlines = Deadlines(engine, storage.reminders, SystemClock())
