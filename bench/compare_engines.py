@@ -130,8 +130,9 @@ def main() -> None:
     for path in sets:
         for variant in VARIANTS:
             c = results[variant]["sets"][path.name]
-            print(f"{path.name:26} {variant:20} {pct(c['in_right'], c['in']):>8} {pct(c['out_right'], c['out']):>12} "
-                  f"{c['ref_named']:>7}/{c['ref']:<3} {pct(c['ref_named'], c['ref']):>5} {pct(c['lang'], c['total']):>8}")
+            print(f"{path.name:26} {variant:20} {pct(c['in_right'], c['in']):>8} "
+                  f"{pct(c['out_right'], c['out']):>12} {c['ref_named']:>7}/{c['ref']:<3} "
+                  f"{pct(c['ref_named'], c['ref']):>5} {pct(c['lang'], c['total']):>8}")
     print(f"{'all sets':26} {'variant':20}")
     for variant in VARIANTS:
         total = {k: sum(s[k] for s in results[variant]["sets"].values()) for k in next(iter(

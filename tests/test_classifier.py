@@ -206,3 +206,11 @@ def test_an_entrys_short_answers_get_a_classifier_of_their_own(engine):
     assert classifier.predict("can't I renew one more time?").label == answer_label(0)
     assert classifier.predict("cuanto cuesta renovar la temporal").label == GENERAL
     assert engine.answer_classifier("canje") is None   # no `answers:` in that entry
+
+
+def test_a_trainer_that_fails_is_reported_like_bad_knowledge(monkeypatch):
+    from bot.answers import training
+    from bot.knowledge.catalogue import KnowledgeError
+    monkeypatch.setattr(training.sys, "executable", "/nonexistent/python")
+    with pytest.raises(KnowledgeError, match="the classifier could not be trained from the knowledge"):
+        training.train_in_child(["a b", "c d"], ["x", "y"], ClassifierSettings())

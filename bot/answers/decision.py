@@ -67,7 +67,7 @@ class Decision:
 
     kind: str
     labels: tuple[str, ...]       # the entry (or referral) decided, or the two to choose from
-    probability: float            # of the (first) label
+    probability: float            # of the (first) label; with none, of the likeliest entry (how close it came)
     ranked: tuple[tuple[str, float], ...]   # every entry by probability (NONE left out)
     none: float = 0.0             # the probability of NONE
 
@@ -75,7 +75,7 @@ class Decision:
     def decided_by(self) -> str:
         probs = dict(self.ranked)
         return "classifier: " + " / ".join(f"{probs.get(label, 0.0):.2f}" for label in self.labels) \
-            if self.labels else f"classifier: none {self.probability:.2f}"
+            if self.labels else f"classifier: none {self.none:.2f}"
 
 
 def decide(prediction: Prediction, referrals: frozenset[str], settings: DecisionSettings, text: str = "") -> Decision:
@@ -84,7 +84,7 @@ def decide(prediction: Prediction, referrals: frozenset[str], settings: Decision
     ranked = tuple((label, p) for label, p in prediction.ranked if label != NONE)
     none = prediction.of(NONE)
     if not ranked:
-        return Decision("none", (), none, ranked, none)
+        return Decision("none", (), 0.0, ranked, none)
     probability = dict(ranked)
     (top, p1), (second, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
     if second and top not in referrals and second not in referrals and p1 - p2 <= settings.margin \
@@ -100,4 +100,4 @@ def decide(prediction: Prediction, referrals: frozenset[str], settings: Decision
             return Decision("ambiguous", (top, partner), p1, ranked, none)
     if p1 >= settings.threshold:
         return Decision("referral" if top in referrals else "entry", (top,), p1, ranked, none)
-    return Decision("none", (), none, ranked, none)
+    return Decision("none", (), p1, ranked, none)

@@ -21,12 +21,20 @@ from typing import Sequence
 import numpy as np
 
 from bot.answers.classifier import ClassifierSettings, Weights, settings_from_dict, train
+from bot.knowledge.catalogue import KnowledgeError
 
 TIMEOUT = 600.0  # seconds: a catalogue many times today's still trains in well under a minute
 
 
-class TrainingError(Exception):
-    """The child process could not train (its last error lines are in the message)."""
+class TrainingError(KnowledgeError):
+    """The knowledge could not be learned (the trainer's last error lines are in the message).
+
+    A KnowledgeError, so start-up stops with one line and /reload keeps the running knowledge and says why.
+    """
+
+    def __init__(self, problem: str):
+        super().__init__([problem])
+        self.args = (f"the classifier could not be trained from the knowledge: {problem}",)
 
 
 def train_in_child(texts: Sequence[str], labels: Sequence[str], settings: ClassifierSettings) -> Weights:
@@ -34,11 +42,14 @@ def train_in_child(texts: Sequence[str], labels: Sequence[str], settings: Classi
     payload = json.dumps({"texts": list(texts), "labels": list(labels), "settings": dataclasses.asdict(settings)})
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)}
-    result = subprocess.run([sys.executable, "-m", "bot.answers.training"], input=payload.encode("utf-8"),
-                            capture_output=True, env=env, timeout=TIMEOUT, check=False)
+    try:
+        result = subprocess.run([sys.executable, "-m", "bot.answers.training"], input=payload.encode("utf-8"),
+                                capture_output=True, env=env, timeout=TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TrainingError(str(exc)) from None
     if result.returncode != 0:
         tail = " | ".join(result.stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
-        raise TrainingError(f"training the classifier failed (exit {result.returncode}): {tail}")
+        raise TrainingError(f"the trainer exited with {result.returncode}: {tail}")
     with np.load(io.BytesIO(result.stdout), allow_pickle=False) as data:
         return Weights.from_arrays(data)
 
