@@ -46,13 +46,13 @@ def time_per_question(matcher, texts: list[str]) -> tuple[float, float, float]:
 
 
 class _Combined:
-    """What the engine does to match: the lexical match, then the example model's part (Engine._combine)."""
+    """What the engine does to match: the lexical analysis, then the classifier's decision (Engine._decide)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
     def match(self, text: str):
-        return self.engine._combine(text, self.engine.matcher.match(text))
+        return self.engine._decide(text, self.engine.matcher.match(text))
 
 
 def synthetic_documents(real: list[Document], count: int, seed: int = 7) -> list[Document]:
@@ -80,9 +80,9 @@ def main() -> None:
     print(f"real catalogue ({len(real_docs)} entries, {len(fresh._phrases)} phrases), {len(texts)} questions:")
     print(f"  cold {cold:.3f} ms/question   warm {warm:.3f} ms/question   warm p95 {p95:.3f} ms   target < 1 ms")
     t0 = time.perf_counter()
-    shipped = Engine(engine.catalogue)  # lexical matcher + the example model, as the bot matches
-    print(f"lexical + example model (built in {(time.perf_counter() - t0) * 1000:.0f} ms, "
-          f"{len(shipped.model.samples)} training texts):")
+    shipped = Engine(engine.catalogue)  # lexical matcher + the intent classifier (trained weights remembered)
+    print(f"lexical + classifier (built in {(time.perf_counter() - t0) * 1000:.0f} ms, "
+          f"{len(shipped.intents.weights.features)} features, {len(shipped.intents.classes)} classes):")
     cold, warm, p95 = time_per_question(_Combined(shipped), texts)
     print(f"  cold {cold:.3f} ms/question   warm {warm:.3f} ms/question   warm p95 {p95:.3f} ms   target < 1 ms")
     t0 = time.perf_counter()

@@ -53,7 +53,7 @@ class App:
                  clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.engine = engine or Engine.from_directory(settings.knowledge_dir)
+        self.engine = engine or Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
         self.tuning = tuning
         self.lock = InstanceLock(settings.database_path)
         self.storage: Storage | None = None

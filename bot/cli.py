@@ -97,7 +97,7 @@ def check(settings: Settings, clock: Clock | None = None) -> int:
 
 
 def ask(settings: Settings, args: argparse.Namespace) -> int:
-    engine = Engine.from_directory(settings.knowledge_dir)
+    engine = Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
     questions = [" ".join(args.text)] if args.text else (line.rstrip("\r\n") for line in sys.stdin)
     for question in questions:
         answer = engine.answer(question, language=args.lang, full=args.full, numbered=True)
@@ -111,7 +111,8 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 async def chat(settings: Settings) -> int:
     from bot.channels.terminal import TerminalChat
     from bot.conversation.turn import terminal_front_door
-    engine = Engine.from_directory(settings.knowledge_dir)  # validate knowledge before touching the database
+    # validate knowledge before touching the database
+    engine = Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
     storage = await Storage.open(settings.database_path)
     try:
         await TerminalChat(terminal_front_door(engine, storage)).run()

@@ -1,15 +1,22 @@
-"""Shared fixtures: the real catalogue and engine (built once), a fresh database per test."""
+"""Shared fixtures: the real catalogue and engine (built once), a fresh database per test.
+
+The classifier is trained once per test session: DATA_DIR points every engine of the session, and every
+`python -m bot` a test starts, at one session folder, so they load the cached weights instead of retraining.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # PTB 22: RetryAfter.retry_after as timedelta, no deprecation warning
+SESSION_DATA_DIR = Path(tempfile.mkdtemp(prefix="inm-test-data-"))
+os.environ["DATA_DIR"] = str(SESSION_DATA_DIR)  # child processes inherit it: the weights are trained once
 
 from bot.knowledge.catalogue import load_catalogue  # noqa: E402
 from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine  # noqa: E402
@@ -24,9 +31,15 @@ def catalogue():
     return load_catalogue(DEFAULT_KNOWLEDGE_DIR)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir():
+    yield SESSION_DATA_DIR
+    shutil.rmtree(SESSION_DATA_DIR, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def engine(catalogue):
-    return Engine(catalogue)
+    return Engine(catalogue, data_dir=SESSION_DATA_DIR)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_ask_json_answers_every_line_of_standard_input():
     assert first["candidates"][0] == "canje" and 0 < first["confidence"] <= 1
     assert (weather["intent"], weather["kind"], weather["candidates"]) == (None, "none", [])
     assert family["kind"] == "ambiguous" and family["intent"] is None
-    assert "¿Cuál de estos quisiste decir?" in family["reply"]
+    assert "¿Temporal o permanente: qué residencia solicitas por tu vínculo familiar?" in family["reply"]
 
 
 def test_ask_plain_text_and_forced_language():

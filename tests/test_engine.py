@@ -152,8 +152,8 @@ def test_a_specific_question_gets_its_short_answer_first_then_the_way_to_the_res
     tourist = engine.answer("perdí la tarjeta afuera, ¿puedo entrar como turista?", full=False)
     assert tourist.intent == "reposicion" and "No." in to_plain(tourist.reply)
     plain_question = engine.answer("renovar residencia temporal", full=False)
-    assert plain_question.intent == "renovacion"  # the whole entry, as before, decided by a keyword phrase
-    assert plain_question.decided_by.startswith("phrase: ")
+    assert plain_question.intent == "renovacion"  # the whole entry, as before (the classifier decides it now)
+    assert plain_question.decided_by.startswith("classifier: ")
 
 
 def test_the_appointment_badge_follows_the_case_not_only_the_entry(engine):

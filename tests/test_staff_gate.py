@@ -159,8 +159,9 @@ async def test_staff_reload_knowledge_without_a_restart_and_a_bad_edit_keeps_the
         canje = knowledge / "procedures" / "canje.yaml"
         canje.write_text(canje.read_text(encoding="utf-8").replace("    - canje\n", "    - canje\n    - zorbulón\n", 1),
                          encoding="utf-8")
-        server.push_update(in_topic(None, LUPITA, "/reload"))
-        await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "recargado" in c.params["text"])
+        server.push_update(in_topic(None, LUPITA, "/reload"))  # changed knowledge: the classifier retrains (seconds)
+        await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "recargado" in c.params["text"],
+                              timeout=120)
         server.push_update(updates.private_text(BEN, "zorbulón"))
         answer = await reply_to(server, BEN["id"])
         assert "canje" in answer.params["text"].lower()
@@ -195,9 +196,9 @@ async def test_staff_attach_an_unanswered_question_to_an_entry_and_the_bot_uses_
         chooser = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "corresponde"
                                         in c.params["text"])
         renewal = next(data for _, data in buttons_of(chooser) if data.endswith(":renovacion"))
-        server.push_update(updates.callback(LUPITA, chooser.result, renewal))
+        server.push_update(updates.callback(LUPITA, chooser.result, renewal))  # the classifier retrains (seconds)
         await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "ahora un ejemplo" in
-                              c.params["text"])
+                              c.params["text"], timeout=120)
         assert (knowledge / "examples" / "renovacion.yaml").exists()
         server.push_update(updates.private_text(BEN, question))
         second = await reply_to(server, BEN["id"], count=2)

@@ -85,7 +85,7 @@ async def test_typing_is_shown_while_a_slow_answer_is_prepared(server, bot, monk
 async def test_section_button_sends_the_section_and_choice_button_edits_in_place(server, bot):
     server.push_update(updates.private_text(ANA, "unidad familiar"))
     question = await reply_to(server, ANA["id"])
-    assert "¿Cuál de estos quisiste decir?" in question.params["text"]
+    assert "¿Temporal o permanente: qué residencia solicitas por tu vínculo familiar?" in question.params["text"]
     choice = next(data for _, data in buttons_of(question) if data == "e:unidad_familiar_temporal")
     server.push_update(updates.callback(ANA, question.result, choice))
     edit = await server.wait_for("editMessageText", lambda c: c.chat_id == ANA["id"])

@@ -8,9 +8,12 @@ from pathlib import Path
 from re import Pattern
 
 from bot.knowledge.catalogue import Catalogue, Entry, Kind, load_catalogue
+from bot.answers.classifier import Classifier, ClassifierSettings
+from bot.answers.decision import DecisionSettings, decide, family_question
+from bot.answers.intents import answer_classifier, intent_classifier
 from bot.answers.language import LanguageDetector
 from bot.answers.matcher import Document, Match, Matcher, MatchKind
-from bot.answers.model import ExampleModel, Sample
+from bot.answers.weights_cache import WeightsCache
 from bot.answers.specific import AnswerFinder
 from bot.answers.referrals import ReferralFinder
 from bot.answers.replies import Composer, Reply, Section
@@ -75,8 +78,9 @@ class Answer:
     reply: Reply
     unanswered: bool = False  # the bot fell back: staff review these (`python -m bot unanswered`)
     referral: str | None = None  # another authority handles it: the referral entry's id (kind stays "none")
-    # what picked the answer, for staff: "phrase: <keyword>" (lexical matcher or referral), "example: <question>"
-    # (the example question the model leaned on most), "answer: <phrasing>" (a specific question's answer)
+    # what picked the answer, for staff: "classifier: 0.93" (its probability; "0.48 / 0.41" for a choice of two),
+    # "phrase: <keyword>" (lexical matcher or referral), "example: <question>" (asked word for word as an entry's
+    # example), "answer: <phrasing>" (a specific question's answer), "anchor:", "abroad:", "procedure over topic:"
     decided_by: str | None = None
 
     def as_json(self) -> dict:
@@ -94,16 +98,22 @@ def documents(catalogue: Catalogue) -> list[Document]:
             for e in catalogue.entries.values() if e.kind is not Kind.REFERRAL]
 
 
-def model_samples(catalogue: Catalogue) -> list[Sample]:
-    """What the example model learns from: every entry's names, keywords and example questions (referrals too)."""
-    return [sample for e in catalogue.entries.values() for lang in ("es", "en")
-            for sample in (*(Sample(e.id, p) for p in (e.name.get(lang), *e.keywords[lang])),
-                           *(Sample(e.id, q, example=True) for q in e.examples.get(lang, ())))]
-
-
 class Engine:
-    def __init__(self, catalogue: Catalogue, texts: Texts | None = None):
+    """Answers questions from a catalogue; the intent classifier decides, the lexical matcher helps (`lexical`).
+
+    `data_dir` is where trained classifier weights are cached (DATA_DIR); None trains in memory when the knowledge
+    changed since this process last trained. `lexical=False` leaves the lexical matcher's entry choice out of every
+    decision (its analysis still finds "how much?"-style aspects and place names), for benchmarks.
+    """
+
+    def __init__(self, catalogue: Catalogue, texts: Texts | None = None, *, data_dir: Path | str | None = None,
+                 lexical: bool = True, decision: DecisionSettings | None = None,
+                 classifier_settings: ClassifierSettings | None = None):
         self.texts = texts or Texts.load()
+        self.lexical = lexical
+        self.decision = decision or DecisionSettings()
+        self.classifier_settings = classifier_settings or ClassifierSettings()
+        self.cache = WeightsCache(Path(data_dir) if data_dir is not None else None)
         self._build(catalogue)
 
     def reload(self, knowledge_dir: Path | str) -> None:
@@ -111,9 +121,10 @@ class Engine:
         self._build(load_catalogue(Path(knowledge_dir)))
 
     def _build(self, catalogue: Catalogue) -> None:
+        intents = intent_classifier(catalogue, self.cache, self.classifier_settings)  # before anything changes
         self.catalogue = catalogue
+        self.intents = intents
         self.matcher = Matcher(documents(catalogue))
-        self.model = ExampleModel(model_samples(catalogue))
         self.known_examples = {fold(q): (e.id, q) for e in catalogue.entries.values() for lang in ("es", "en")
                                for q in e.examples.get(lang, ()) if fold(q)}  # asked word for word: that entry
         self._referral_ids = frozenset(e.id for e in catalogue.referrals())
@@ -127,9 +138,15 @@ class Engine:
         self._topic_markers = topic_markers()
         self.answers = AnswerFinder(catalogue)
 
+    def answer_classifier(self, entry_id: str) -> Classifier | None:
+        """A classifier over the entry's `answers:` (which short answer a question asks) and "general"; None when
+        the entry has none. Trained on first use, cached like the intent classifier."""
+        return answer_classifier(self.catalogue, entry_id, self.cache, self.classifier_settings)
+
     @classmethod
-    def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR) -> "Engine":
-        return cls(load_catalogue(Path(knowledge_dir)))
+    def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR, *, data_dir: Path | str | None = None,
+                       lexical: bool = True) -> "Engine":
+        return cls(load_catalogue(Path(knowledge_dir)), data_dir=data_dir, lexical=lexical)
 
     def detect_language(self, text: str, previous: str | None = None) -> str:
         return self.detector.detect(text, previous).language
@@ -155,7 +172,7 @@ class Engine:
         if not any(ch.isalpha() for ch in text):
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0,
                                 self.composer.simple(lang, "empty.body"))
-        match, decided_by, referral_id = self._combine(text, self.matcher.match(text))
+        match, decided_by, referral_id = self._decide(text, self.matcher.match(text))
         match, decided_by = self._procedure_over_topic(match, decided_by)
         if match.kind is MatchKind.ENTRY and not self._names_topic(match.entry_id, text):
             match = dataclasses.replace(match, kind=MatchKind.NONE, entry_id=None)   # "horario del tianguis"
@@ -194,24 +211,19 @@ class Engine:
             return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence, self.composer.simple(
                 lang, "followup.which_procedure", buttons=self.composer.menu_buttons(lang)))
         if match.kind is MatchKind.AMBIGUOUS:
-            return self._answer(text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
-                                self.composer.ambiguous(match.candidates, lang, numbered=numbered))
+            question = family_question(match.candidates)  # the fact that decides, when the family is known
+            return dataclasses.replace(self._answer(
+                text, lang, AnswerKind.AMBIGUOUS, None, match.candidates, match.confidence,
+                self.composer.ambiguous(match.candidates, lang, numbered=numbered, question=question)),
+                decided_by=decided_by)
         if match.kind is MatchKind.NONE:
-            referral = self.referrals.find(text)
-            if referral is not None:  # another authority handles it: say which, never guess an INM procedure
+            referral = self.referrals.find(text) if self.lexical else None
+            if referral is not None:  # another authority's own words: say which, never guess an INM procedure
                 return self._referral_answer(text, lang, referral[0], match.confidence, full,
                                              f"phrase: {referral[1]}")
-            guess = self.model.decide(text)  # no keyword covers it: the examples may
-            if guess is not None and guess.entry_id in self._referral_ids:
-                return self._referral_answer(text, lang, guess.entry_id, guess.confidence, full,
-                                             f"example: {guess.example}")
-            if guess is not None:
-                entry = self.catalogue.get(guess.entry_id)
-                decided = Match(MatchKind.ENTRY, entry.id, guess.candidates, guess.confidence, match.aspects)
-                return dataclasses.replace(self._entry_answer(text, lang, entry, decided, self.composer.entry(
-                    entry, lang, full=full, lead=lead)), decided_by=f"example: {guess.example}")
-            return self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
-                                self.composer.fallback(lang), unanswered=True)
+            return dataclasses.replace(self._answer(text, lang, AnswerKind.NONE, None, (), match.confidence,
+                                                    self.composer.fallback(lang), unanswered=True),
+                                       decided_by=decided_by)
         entry = self.catalogue.get(match.entry_id)
         specific = self.answers.find(text, entry.id)
         if specific is not None and not full:
@@ -223,34 +235,45 @@ class Engine:
                                                       self.composer.entry(entry, lang, full=full, lead=lead)),
                                    decided_by=decided_by)
 
-    def _combine(self, text: str, match: Match) -> tuple[Match, str | None, str | None]:
-        """The lexical match, re-ranked by the example model: (match, what decided, referral id or None).
+    def _decide(self, text: str, lexical: Match) -> tuple[Match, str | None, str | None]:
+        """The classifier's decision as a Match: (match, what decided, referral id or None).
 
-        A question asked word for word as an entry's example gets that entry. When the lexical matcher found
-        entries, the model re-ranks them (lexical ranking score + fuse_weight x model score), and takes the
-        question for a referral only when it is sure of it; "which one?" stays unless the model is sure of a
-        referral. When the lexical matcher found nothing, the model is asked later, after the follow-ups
-        ("how much is it?") had their turn (see _answer_text), with its own threshold.
+        A question asked word for word as an entry's example gets that entry. A message whose only known words are
+        aspects ("how much is it?") names no entry: the follow-ups answer it (see _answer_text). Otherwise the
+        intent classifier decides (decision.decide); when it claims nothing and `lexical` is on, the lexical matcher
+        may still answer: a keyword phrase of an entry the classifier gives some probability to (a typo it corrected,
+        an exact phrase), or the choice between two entries its phrases fit equally.
         """
         known = self.known_examples.get(fold(text))
         if known is not None:
             entry_id, question = known
             if entry_id in self._referral_ids:
-                return match, f"example: {question}", entry_id
-            return (Match(MatchKind.ENTRY, entry_id, (entry_id,), 1.0, match.aspects, ranked=match.ranked),
+                return lexical, f"example: {question}", entry_id
+            return (Match(MatchKind.ENTRY, entry_id, (entry_id,), 1.0, lexical.aspects, ranked=lexical.ranked),
                     f"example: {question}", None)
-        if match.kind is MatchKind.NONE:
-            return match, None, None
-        changed = self.model.rerank(text, match.ranked, self._referral_ids)
-        if changed is not None and changed[0] in self._referral_ids:
-            return match, f"example: {changed[1]}", changed[0]
-        if match.kind is MatchKind.AMBIGUOUS:
-            return match, None, None
-        if changed is None:
-            return match, f"phrase: {match.phrase}" if match.phrase else None, None
-        entry_id, example, _ = changed
-        candidates = (entry_id, *(e for e in match.candidates if e != entry_id))
-        return dataclasses.replace(match, entry_id=entry_id, candidates=candidates), f"example: {example}", None
+        if lexical.only_aspects or not lexical.has_words:
+            return lexical, None, None
+        decision = decide(self.intents.predict(text), self._referral_ids, self.decision, text)
+        ranked = decision.ranked
+        kind = {"entry": MatchKind.ENTRY, "ambiguous": MatchKind.AMBIGUOUS}.get(decision.kind, MatchKind.NONE)
+        decided = Match(kind, decision.labels[0] if kind is MatchKind.ENTRY else None,
+                        decision.labels if kind is MatchKind.AMBIGUOUS else tuple(e for e, _ in ranked[:3]),
+                        round(decision.probability, 3), lexical.aspects, has_words=lexical.has_words, ranked=ranked,
+                        phrases=lexical.phrases)
+        if decision.kind == "referral":
+            return decided, decision.decided_by, decision.labels[0]
+        if kind is not MatchKind.NONE or not self.lexical:
+            return decided, decision.decided_by, None
+        probability = dict(ranked)
+        if decision.none >= self.decision.lexical_none_max:
+            return decided, decision.decided_by, None
+        if (lexical.kind is MatchKind.ENTRY
+                and probability.get(lexical.entry_id, 0.0) >= self.decision.lexical_floor):
+            return lexical, f"phrase: {lexical.phrase}" if lexical.phrase else None, None
+        if (lexical.kind is MatchKind.AMBIGUOUS
+                and sum(probability.get(e, 0.0) for e in lexical.candidates[:2]) >= self.decision.lexical_floor):
+            return lexical, "phrases: " + " / ".join(lexical.candidates[:2]), None
+        return decided, decision.decided_by, None
 
     def _names_topic(self, entry_id: str | None, text: str) -> bool:
         """A general topic needs one of its own words in the question (bot/resources/topic_markers.txt)."""

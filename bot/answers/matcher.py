@@ -60,6 +60,7 @@ class Match:
     has_words: bool = True  # False when nothing but stop words was written ("hola", "thanks")
     ranked: tuple[tuple[str, float], ...] = ()  # every entry that scored, best first, with its ranking score
     phrases: Mapping[str, str] = field(default_factory=dict)  # entry -> its keyword phrase closest to the question
+    only_aspects: bool = False  # every known word says what (fee, documents, deadline), none says which entry
 
     @property
     def phrase(self) -> str | None:
@@ -230,7 +231,7 @@ class Matcher:
         if not ranked or raw[ranked[0][0]][0] < s.accept or only_aspects:  # "how much?" alone names no entry
             return Match(MatchKind.NONE, None, tuple(e for e, _ in ranked[:3]),
                          round(raw[ranked[0][0]][0], 3) if ranked else 0.0, aspects, has_words=bool(pairs),
-                         ranked=ranked, phrases=phrases)
+                         ranked=ranked, phrases=phrases, only_aspects=only_aspects and bool(aspects))
         best_id, best = ranked[0]
         close = [e for e, score in ranked[1:3] if score >= s.ambiguous_floor and best - score <= s.ambiguous_margin]
         if close:

@@ -277,9 +277,12 @@ class Composer:
         return self._finish(b, lang, ())
 
     # ------------------------------------------------------------------ choices and fallbacks
-    def ambiguous(self, entry_ids: tuple[str, ...], lang: str, *, numbered: bool = False) -> Reply:
+    def ambiguous(self, entry_ids: tuple[str, ...], lang: str, *, numbered: bool = False,
+                  question: str | None = None) -> Reply:
+        """"Which one?": the question that decides (a locale key; by default "which one did you mean?"), who each
+        choice is for, and a button per choice."""
         b = _Builder()
-        b.add(Style.TITLE, self.t(lang, "ambiguous.title"))
+        b.add(Style.TITLE, self.t(lang, question or "ambiguous.title"))
         for entry_id in entry_ids:  # what decides between them: who each one is for
             entry = self.catalogue.entries[entry_id]
             if entry.applies_to is not None:

@@ -192,6 +192,8 @@ class Catalogue:
     entries: dict[str, Entry]
     firm: Firm
     placeholders: list[Placeholder] = field(default_factory=list)
+    # questions no entry answers (knowledge/out_of_scope.yaml), per language: the classifier's "none" class
+    out_of_scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def get(self, entry_id: str) -> Entry:
         return self.entries[entry_id]
@@ -605,6 +607,44 @@ def _find_placeholders(value: Any, file: str, where: str, found: list[Placeholde
 
 
 EXAMPLES_FOLDER = "examples"
+OUT_OF_SCOPE_FILE = "out_of_scope"
+
+
+def _out_of_scope(problems: Problems, name: str, raw: Any) -> dict[str, tuple[str, ...]]:
+    """`es:` and `en:` lists of questions that no entry answers (everyday life, chit-chat, near misses)."""
+    if not isinstance(raw, dict):
+        problems.add(name, None, f"the file must be a mapping with 'es' and 'en' lists of questions, "
+                                 f"got {type(raw).__name__}")
+        return {}
+    for key in raw:
+        if key not in LANGUAGES:
+            problems.add(name, None, f"unknown key {key!r} (allowed: {', '.join(LANGUAGES)})")
+    lists = {}
+    for lang in LANGUAGES:
+        values = raw.get(lang)
+        if not isinstance(values, list) or not values:
+            problems.add(name, None, f"'{lang}' must be a non-empty list of questions")
+            continue
+        bad = [v for v in values if not isinstance(v, str) or not v.strip()]
+        if bad:
+            problems.add(name, None, f"'{lang}' holds empty or non-text values: {bad[:5]!r}")
+        lines = [" ".join(v.split()) for v in values if isinstance(v, str) and v.strip()]
+        repeated = sorted({line for line in lines if lines.count(line) > 1})
+        if repeated:
+            problems.add(name, None, f"'{lang}' repeats {repeated[:5]!r}")
+        lists[lang] = tuple(dict.fromkeys(lines))
+    return lists
+
+
+def _check_out_of_scope(problems: Problems, name: str, lists: dict[str, tuple[str, ...]],
+                        entries: dict[str, Entry]) -> None:
+    """A question cannot be both out of scope and an entry's example: say which entry claims it."""
+    claimed = {" ".join(q.lower().split()): e.id for e in entries.values() for qs in e.examples.values() for q in qs}
+    for lang, lines in lists.items():
+        for line in lines:
+            owner = claimed.get(" ".join(line.lower().split()))
+            if owner is not None:
+                problems.add(name, None, f"'{lang}' line {line!r} is also an example of entry '{owner}'")
 
 
 def _attach_examples(problems: Problems, name: str, raw: Any, entries: dict[str, Entry]) -> None:
@@ -641,11 +681,18 @@ def load_catalogue(root: Path) -> Catalogue:
     entries: dict[str, Entry] = {}
     placeholders: list[Placeholder] = []
     firm: Firm | None = None
+    out_of_scope: dict[str, tuple[str, ...]] | None = None
+    out_of_scope_name = ""
 
     example_files: list[tuple[str, Any]] = []
     for path in sorted(root.rglob("*.y*ml")):
         name = str(path.relative_to(root.parent))
+        before = len(problems.items)
         raw = _read_yaml(problems, path, root)
+        if path.stem == OUT_OF_SCOPE_FILE and path.parent == root:  # read, but a syntax error is reported once
+            out_of_scope_name = name
+            out_of_scope = _out_of_scope(problems, name, raw) if len(problems.items) == before else {}
+            continue
         if raw is None:
             continue
         if path.parent.name == EXAMPLES_FOLDER:  # questions staff attached to an entry (knowledge/examples/<id>.yaml)
@@ -677,6 +724,11 @@ def load_catalogue(root: Path) -> Catalogue:
         problems.add(str(root), None, f"missing catalogue entries: {', '.join(missing)}")
     if firm is None and not problems.items:
         problems.add(str(root), None, "firm.yaml (the firm's details) is missing")
+    if out_of_scope is None:
+        problems.add(str(root), None, f"{OUT_OF_SCOPE_FILE}.yaml (questions no entry answers: the lists the "
+                                      "assistant learns to refuse from) is missing")
+    else:
+        _check_out_of_scope(problems, out_of_scope_name, out_of_scope, entries)
     if problems.items:
         raise KnowledgeError(problems.items)
     assert firm is not None
@@ -684,4 +736,4 @@ def load_catalogue(root: Path) -> Catalogue:
         span = f"{','.join(str(d) for d in firm.hours.days)} {firm.hours.open:%H:%M}-{firm.hours.close:%H:%M}"
         placeholders.append(Placeholder(firm.file, "hours.confirmed",
                                         f"{PLACEHOLDER_MARK}: office hours not confirmed (assumed days {span})"))
-    return Catalogue(entries=entries, firm=firm, placeholders=placeholders)
+    return Catalogue(entries=entries, firm=firm, placeholders=placeholders, out_of_scope=out_of_scope or {})

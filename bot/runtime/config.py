@@ -60,6 +60,7 @@ class Settings:
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_api_base_url: str | None = None
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    data_dir: Path | None = None   # writable, for what the bot derives (the trained classifier); None: DB's folder
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -71,6 +72,10 @@ class Settings:
     question_retention_days: int = 180
     reminder_hours: tuple[int, int] = (8, 21)     # Mexico City hours in which reminders may go out
     whatsapp: WhatsAppSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.data_dir is None:
+            object.__setattr__(self, "data_dir", Path(self.database_path).parent)
 
     def secrets(self) -> tuple[str | None, ...]:
         """Values that must never appear in a log line."""
@@ -88,10 +93,12 @@ class Settings:
                               "in every request, so forged updates are refused)")
         if secret and not _SECRET_TOKEN.match(secret):
             raise ConfigError("WEBHOOK_SECRET may only hold 1-256 letters, digits, '_' and '-'")
+        database_path = Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH)
         return cls(
             telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
-            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            database_path=database_path,
+            data_dir=_data_dir(get("DATA_DIR"), database_path),
             knowledge_dir=Path(get("KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
             webhook_url=webhook_url, webhook_secret=secret,
             port=_int(get("PORT") or "8443", "PORT"),
@@ -104,6 +111,14 @@ class Settings:
             reminder_hours=_hours(get("REMINDER_HOURS") or "8-21"),
             whatsapp=WhatsAppSettings.from_env(get),
         )
+
+
+def _data_dir(value: str | None, database_path: Path) -> Path:
+    """DATA_DIR: where the bot may write what it derives (the trained classifier); default the database's folder."""
+    folder = Path(value) if value else database_path.parent
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"DATA_DIR must be a folder, got a file: {folder}")
+    return folder
 
 
 def _hours(value: str) -> tuple[int, int]:
