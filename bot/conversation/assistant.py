@@ -18,6 +18,8 @@ from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, hinted_language
 from bot.answers.replies import Button, Reply
 from bot.storage import ConversationState, Exchange, User, UserRepository
 from bot.answers.text import words
+from bot.conversation.facts import PLANNED, FactReader, Facts
+from bot.conversation.follow_ups import FollowUps
 
 if TYPE_CHECKING:
     from bot.deadlines.service import Deadlines
@@ -80,6 +82,8 @@ class Assistant:
         self.engine = engine
         self.users = users
         self.deadlines = deadlines
+        self.facts = FactReader()
+        self.follow_ups = FollowUps(engine)
 
     async def user(self, visitor: Who) -> User:
         return (await self._user_and_state(visitor))[0]
@@ -102,20 +106,34 @@ class Assistant:
         # A language the user chose is a default, not a lock: a message clearly in the other language is answered
         # in it ("sorry I don't speak Spanish, how do I renew"); short or mixed ones keep the choice.
         keep = user.language if user.language_chosen and not self._clearly_other(text, user.language) else None
+        remembered = Facts.from_json(state.facts)
+        said = self.facts.read(text)
+        facts = remembered.merged(said)
+        thread = state.last_entry_id
         answer = self.engine.answer(text, previous_language=user.language, language=keep,
-                                    last_entry=state.last_entry_id, full=full, numbered=numbered)
+                                    last_entry=thread, full=full, numbered=numbered)
+        answer = self.follow_ups.answer(answer, text, thread)
         dated = None
         if self.deadlines is not None:
-            dated = await self.deadlines.read(user, text, answer.language, matched=answer.intent,
-                                              thread=state.last_entry_id)
+            dated = await self.deadlines.read(user, text, answer.language, matched=answer.intent, thread=thread,
+                                              visitor_document=facts.holds_visitor_document, arrival=said.arrival,
+                                              planned=facts.arrival == PLANNED)
             if dated is not None:
-                answer = dataclasses.replace(answer, reply=dated)
+                answer = dataclasses.replace(answer, reply=dated.reply)
+                if dated.given is not None and dated.day is not None:
+                    facts = facts.with_date(dated.given.value, dated.day)
+                    thread = dated.entry_id or thread
+        if dated is None and self.deadlines is not None and answer.kind == "procedure":
+            answer = dataclasses.replace(answer, reply=self.deadlines.with_known_date(
+                answer.reply, answer.intent, facts.dates, answer.language))
+        if facts != remembered:
+            await self.users.save_facts(user_id=user.id, facts=facts.to_json())
         learnt = answer.language if answer.language != user.language and not user.language_chosen else None
         await self.users.record_exchange(Exchange(
             user_id=user.id, language=learnt,
             display_name=visitor.display_name, username=visitor.username,
             # the thread is the procedure under discussion: a topic answer (offices, appointments) does not end it
-            last_entry_id=answer.intent if answer.kind == "procedure" else state.last_entry_id,
+            last_entry_id=answer.intent if answer.kind == "procedure" and dated is None else thread,
             pending_choices=tuple(b.action for b in answer.reply.buttons), text=text if isinstance(text, str) else "",
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))

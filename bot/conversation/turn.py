@@ -20,6 +20,7 @@ from bot.conversation.assistant import Assistant, Known, Route, Visitor
 from bot.conversation.subscriptions import Subscriptions
 from bot.handoff.service import Handoff, NoStaffDesk
 from bot.languages import DEFAULT_LANGUAGE, hinted_language
+from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.ports import RelayItem
 from bot.storage import Storage, User, UserRepository
 
@@ -363,11 +364,10 @@ class FrontDoor:
             await self.users.set_active(user_id=user.id, active=True)
 
 
-def terminal_front_door(engine: Engine, storage: Storage) -> FrontDoor:
+def terminal_front_door(engine: Engine, storage: Storage, clock: Clock | None = None) -> FrontDoor:
     """The front door for a chat with no phone channel and no staff desk (the terminal): same engine, same rules."""
     from bot.deadlines.service import Deadlines
-    from bot.runtime.clock import SystemClock
-    deadlines = Deadlines(engine, storage.reminders, SystemClock())
+    deadlines = Deadlines(engine, storage.reminders, clock or SystemClock())
     assistant = Assistant(engine, storage.users, deadlines)
     handoff = Handoff(engine=engine, users=storage.users, handoffs=storage.handoff, subscriptions=storage.subscriptions,
                       channels={}, desk=None, release_minutes=60, deadlines=deadlines)

@@ -50,12 +50,14 @@ class WindowComposer:
     def _uncertain(self, entry: Entry, lang: str) -> str:
         return self.t(lang, "window.uncertain", date=self.t.date(lang, entry.reviewed))
 
-    def window(self, entry: Entry, window: Window, today: dt.date, lang: str) -> Reply:
-        """The user's window with the offer of reminders (or, once missed, what to do now)."""
+    def window(self, entry: Entry, window: Window, today: dt.date, lang: str, *, planned: bool = False) -> Reply:
+        """The user's window with the offer of reminders (or, once missed, what to do now); `planned`: the date is
+        an arrival the user plans ("we land on 15 January")."""
         rule = entry.window
         assert rule is not None
+        given_key = "window.given.planned_entry" if planned else f"window.given.{rule.given.value}"
         blocks = [Block(Style.TITLE, (self._name(entry, lang),)),
-                  Block(Style.TEXT, (self.t(lang, f"window.given.{rule.given.value}", date=show(window.given, lang)),
+                  Block(Style.TEXT, (self.t(lang, given_key, date=show(window.given, lang)),
                                      self.dates_line(window, lang), self.status_line(window, today, lang)))]
         notes = []
         if window.uncertain:

@@ -5,8 +5,10 @@ reminders. Channel-neutral: takes a stored user and plain values, returns replie
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from bot.knowledge.catalogue import Entry
 from bot.runtime.clock import MEXICO_CITY, Clock, local_today
@@ -23,6 +25,16 @@ log = logging.getLogger(__name__)
 BARE_DATE_WORDS = 3       # "el 15/03/2027", "march 15 2027 i think": a date answering the bot's question
 # An expiry date is a renewal's, unless the user is at year 4 / going permanent: then it is this procedure's window
 PERMANENT = "temporal_a_permanente"
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A message's date read as one procedure's date: the reply about the window, and what to remember."""
+
+    reply: Reply
+    entry_id: str | None = None
+    given: Given | None = None
+    day: dt.date | None = None
 
 
 def remind_at(day: dt.date) -> dt.datetime:
@@ -60,17 +72,21 @@ class Deadlines:
         """Kinds of date the message's words point to ("vence" -> an expiry, "llegué" -> an arrival)."""
         return [given for given in Given if self._has_cue(folded, given.value)]
 
-    def _entry_for(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
+    def _entry_for(self, folded: str, matched: str | None, thread: str | None, bare: bool,
+                   arrival: bool = False) -> Entry | None:
         """Whose window the date is for: the procedure matched, the one its words point to, or the thread's; an
         expiry date at year 4 (said now, or the change to permanent under discussion) is that change's, not a
         renewal's."""
-        return self._at_year_four(self._entry_by_words(folded, matched, thread, bare), folded, thread)
+        return self._at_year_four(self._entry_by_words(folded, matched, thread, bare, arrival), folded, thread)
 
-    def _entry_by_words(self, folded: str, matched: str | None, thread: str | None, bare: bool) -> Entry | None:
+    def _entry_by_words(self, folded: str, matched: str | None, thread: str | None, bare: bool,
+                        arrival: bool = False) -> Entry | None:
         entries = self.engine.catalogue.entries
         by_given = given_kinds(self.engine.catalogue)
         matched_entry = entries.get(matched) if matched else None
         cued = self._cued(folded)
+        if arrival and Given.ENTRY_DATE not in cued:   # "we land on 15 January", "llegué el 3": an entry date
+            cued.append(Given.ENTRY_DATE)
         if matched_entry is not None and matched_entry.window is not None and \
                 (matched_entry.window.given in cued or bare):
             return matched_entry
@@ -99,8 +115,13 @@ class Deadlines:
         return permanent if thread == permanent.id and not asks_to_renew else entry
 
     async def read(self, user: User, text: str, lang: str, *, matched: str | None,
-                   thread: str | None) -> Reply | None:
-        """A reply about the user's window when the message gives a date for one; None otherwise."""
+                   thread: str | None, visitor_document: bool = False, arrival: str | None = None,
+                   planned: bool = False) -> Dated | None:
+        """A reply about the user's window when the message gives a date for one; None otherwise.
+
+        `visitor_document`: the user holds an FMM, whose expiry is never a resident card's. `arrival`: the message
+        speaks of arriving ("planned" or "done"); `planned`: the user said earlier they have not arrived yet, so
+        an entry date is read ahead ("jan 15" is next January) and a future one is a plan, not a mistake."""
         if not isinstance(text, str) or not text.strip():
             return None
         today = self.today()
@@ -110,22 +131,48 @@ class Deadlines:
             return None
         bare = leftover_words(text, probe.fragment) <= BARE_DATE_WORDS
         folded = fold(text)
-        entry = self._entry_for(folded, matched, thread, bare)
+        entry = self._entry_for(folded, matched, thread, bare, arrival is not None)
+        if entry is not None and visitor_document and entry.window is not None \
+                and entry.window.given is Given.CARD_EXPIRY:
+            return None   # "mi FMM vence el 5 de febrero": a visitor's document, not a resident card
         if entry is None:
             if not bare:
                 return None
             # a bare date and nothing under discussion: what is it? (03/04 read the way the user's language writes it)
-            return self.composer.which(probe.other if probe.other and lang == "en" else probe.date, lang)
+            return Dated(self.composer.which(probe.other if probe.other and lang == "en" else probe.date, lang))
         assert entry.window is not None
-        past = entry.window.given.in_past or self._has_cue(folded, "past")  # "expired on 1 Nov"
+        ahead = entry.window.given is Given.ENTRY_DATE and (arrival == "planned" or (planned and arrival is None))
+        past = (entry.window.given.in_past and not ahead) or self._has_cue(folded, "past")  # "expired on 1 Nov"
         found = (find_date(text, lang, today, prefer_past=True) or probe) if past else probe  # the probe read ahead
         if found.other is not None:
-            return self.composer.ambiguous(entry.id, found.date, found.other, lang)
-        return await self.confirm(user, entry.id, found.date, lang)
+            return Dated(self.composer.ambiguous(entry.id, found.date, found.other, lang))
+        reply = await self.confirm(user, entry.id, found.date, lang, planned=ahead)
+        return Dated(reply, entry.id, entry.window.given, found.date)
+
+    def with_known_date(self, reply: Reply, entry_id: str | None, dates: dict[str, str], lang: str) -> Reply:
+        """A procedure's answer for a user who already gave the date its window needs: instead of asking for it
+        again ("tell me the date your card expires…"), the window that date gives and where today stands."""
+        entry = self.engine.catalogue.entries.get(entry_id) if entry_id else None
+        if entry is None or entry.window is None or entry.window.given.value not in dates:
+            return reply
+        asked = self.engine.texts(lang, f"window.ask.{entry.window.given.value}")
+        if not any(asked in block.lines for block in reply.blocks):
+            return reply
+        given = dt.date.fromisoformat(dates[entry.window.given.value])
+        window = window_for(entry.id, entry.window, given)
+        composer, today = self.composer, self.today()
+        known = (self.engine.texts(lang, f"window.given.{entry.window.given.value}", date=show(given, lang)),
+                 composer.dates_line(window, lang), composer.status_line(window, today, lang))
+        blocks = tuple(dataclasses.replace(block, lines=tuple(line for old in block.lines
+                                                              for line in (known if old == asked else (old,))))
+                       for block in reply.blocks)
+        return Reply(blocks, reply.buttons, reply.language)
 
     # ------------------------------------------------------------------ buttons
-    async def confirm(self, user: User, entry_id: str, given: dt.date, lang: str | None = None) -> Reply:
-        """The user's date for that procedure: kept (staff see it), answered with the window."""
+    async def confirm(self, user: User, entry_id: str, given: dt.date, lang: str | None = None, *,
+                      planned: bool = False) -> Reply:
+        """The user's date for that procedure: kept (staff see it), answered with the window. `planned`: an
+        arrival still ahead is the user's plan, answered with the window it will give."""
         entry = self.engine.catalogue.entries.get(entry_id)
         lang = lang or user.language
         if entry is None or entry.window is None:
@@ -134,10 +181,11 @@ class Deadlines:
         problem = check_given(entry.window, given, today)
         if problem is DateProblem.IMPLAUSIBLE:
             return self.composer.refused("window.implausible", lang, date=show(given, lang))
-        if problem is DateProblem.IN_FUTURE:
+        if problem is DateProblem.IN_FUTURE and not planned:
             return self.composer.refused("window.in_future", lang, date=show(given, lang))
         await self.reminders.save_deadline(user_id=user.id, entry_id=entry.id, given=given, now=self.clock.now())
-        return self.composer.window(entry, window_for(entry.id, entry.window, given), today, lang)
+        return self.composer.window(entry, window_for(entry.id, entry.window, given), today, lang,
+                                    planned=planned and given > today)
 
     async def remind(self, user: User, entry_id: str, given: dt.date, *, delivered: bool) -> Reply:
         """Schedule the window's reminders (at 09:00 Mexico City time); asking twice schedules nothing twice."""

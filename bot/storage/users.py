@@ -34,6 +34,7 @@ class User:
 class ConversationState:
     last_entry_id: str | None
     pending_choices: tuple[str, ...]
+    facts: str = "{}"          # what the user told us about themselves, as JSON (bot/conversation/facts.py)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class UserRepository:
                       display_name: str | None = None, username: str | None = None
                       ) -> tuple[User, ConversationState, bool]:
         """user_and_state(), and whether this message created the user (a first contact is greeted)."""
-        sql = """SELECT users.*, conversation_state.last_entry_id, conversation_state.pending_choices
+        sql = """SELECT users.*, conversation_state.last_entry_id, conversation_state.pending_choices,
+                        conversation_state.facts
                  FROM users LEFT JOIN conversation_state ON conversation_state.user_id = users.id
                  WHERE channel = ? AND external_id = ?"""
         row = await self.db.fetchone(sql, (channel, str(external_id)))
@@ -141,7 +143,8 @@ class UserRepository:
         else:
             created = False
         assert row is not None
-        state = ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")))
+        state = ConversationState(row["last_entry_id"], tuple(json.loads(row["pending_choices"] or "[]")),
+                                  row["facts"] or "{}")
         return _user(row), state, created
 
     async def find_user(self, *, channel: str, external_id: str) -> User | None:
@@ -212,6 +215,14 @@ class UserRepository:
                    ON CONFLICT (user_id) DO UPDATE SET last_entry_id = excluded.last_entry_id,
                        pending_choices = excluded.pending_choices, updated_at = {NOW}""",
                 (user_id, last_entry_id, json.dumps(list(pending_choices))))
+
+    async def save_facts(self, *, user_id: int, facts: str) -> None:
+        """What the user told us about themselves (JSON), written only when it changed."""
+        async with self.db.transaction() as db:
+            await db.execute(
+                f"""INSERT INTO conversation_state (user_id, facts) VALUES (?, ?)
+                   ON CONFLICT (user_id) DO UPDATE SET facts = excluded.facts, updated_at = {NOW}""",
+                (user_id, facts))
 
     async def save_choices(self, *, user_id: int, pending_choices: Iterable[str]) -> None:
         """The choices just offered (a numbered list answers with their numbers), keeping the thread."""

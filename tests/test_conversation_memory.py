@@ -1,0 +1,120 @@
+"""Issue 17: a conversation that remembers, through the front door every channel uses.
+
+Each test is one of the failures real users met: a follow-up that left the procedure under discussion, a date asked
+for again, an FMM read as a resident card, a future arrival refused or read as last January, an incidental phrase
+deciding a long message. Time comes from the settable clock (1 December 2026, noon in Mexico City)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.answers.plain import to_plain
+from bot.conversation.turn import Inbound, terminal_front_door
+from bot.runtime.clock import SettableClock
+
+NOW = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def front(engine, storage):
+    return terminal_front_door(engine, storage, SettableClock(NOW))
+
+
+class Chat:
+    """One user on one channel: say a line, get the plain text of the first reply and what decided it."""
+
+    def __init__(self, front, channel: str = "telegram", key: str = "1"):
+        self.front, self.channel, self.key = front, channel, key
+
+    async def say(self, text: str) -> str:
+        turn = await self.front.take(Inbound(self.channel, self.key, text=text))
+        assert turn.says, f"no reply to {text!r}"
+        return to_plain(turn.says[0].reply)
+
+    async def thread(self) -> str | None:
+        user = await self.front.users.find_user(channel=self.channel, external_id=self.key)
+        _, state = await self.front.users.user_and_state(channel=self.channel, external_id=self.key)
+        assert user is not None
+        return state.last_entry_id
+
+
+@pytest.mark.parametrize("channel", ["telegram", "whatsapp", "terminal"])
+async def test_a_fee_question_about_that_permit_stays_on_the_exit_permit(front, channel):
+    chat = Chat(front, channel)
+    await chat.say("permiso de salida y regreso")
+    reply = await chat.say("how much is that permit")
+    assert "Exit and re-entry permit" in reply and "work permit" not in reply.lower()
+    assert await chat.thread() == "permiso_salida_regreso"
+
+
+@pytest.mark.parametrize("text, first_words", [("what do i bring for it", "What to prepare"),
+                                               ("¿qué llevo para eso?", "Qué preparar")])
+async def test_what_to_bring_for_it_after_the_address_change_is_that_procedures_list(front, text, first_words):
+    chat = Chat(front)
+    await chat.say("aviso de cambio de domicilio al INM")
+    reply = await chat.say(text)
+    assert first_words in reply and ("Notif" in reply) and "visa" not in reply.lower().split("\n")[0]
+
+
+async def test_going_permanent_instead_of_renewing_is_the_change_to_permanent(front):
+    chat = Chat(front)
+    await chat.say("quiero renovar mi residencia temporal")
+    reply = await chat.say("can i go permanent instead of renewing?")
+    assert reply.startswith("Change from temporary resident to permanent resident")
+
+
+async def test_a_date_already_given_is_never_asked_for_again(front):
+    chat = Chat(front)
+    await chat.say("renovación de residencia temporal")
+    window = await chat.say("mi tarjeta vence el 15 de marzo de 2027")
+    assert "13 de febrero" in window
+    again = await chat.say("renovacion de tarjeta temporal")
+    assert "Dime la fecha en que vence tu tarjeta" not in again
+    assert "15 de marzo de 2027" in again and "13 de febrero" in again
+
+
+async def test_an_fmm_expiry_is_not_read_as_a_resident_card(front):
+    chat = Chat(front)
+    reply = await chat.say("mi fmm vence el 5 de febrero")
+    assert "renovación" not in reply.lower().split("\n")[0]
+    assert "Tu tarjeta vence" not in reply
+    assert await chat.thread() != "renovacion"
+
+
+async def test_an_fmm_held_earlier_keeps_a_later_expiry_date_off_the_card(front):
+    chat = Chat(front, key="fmm")
+    await chat.say("entré como turista con mi FMM")
+    reply = await chat.say("vence el 5 de febrero, ¿qué hago?")
+    assert "Tu tarjeta vence" not in reply
+
+
+async def test_a_future_arrival_is_a_plan_and_a_later_bare_date_is_read_ahead(front):
+    chat = Chat(front, key="plan")
+    await chat.say("canje de visa de residente")
+    plan = await chat.say("we land january 15 2027")
+    assert "January 15, 2027" in plan and "February 14, 2027" in plan
+    assert "has not happened" not in plan.lower() and "closed" not in plan.lower()
+    again = await chat.say("jan 15")
+    assert "January 15, 2027" in again and "missed" not in again.lower()
+
+
+async def test_a_consular_visa_holder_asking_about_the_card_gets_the_canje(front):
+    chat = Chat(front, key="visa")
+    reply = await chat.say("I got my temporary resident visa at the consulate in Houston and landed in Guadalajara "
+                           "last week. The consul said something about four years later. How do I get the card?")
+    assert reply.startswith("Exchange of your resident visa for the resident card (canje)")
+
+
+async def test_flying_abroad_with_a_temporary_card_is_about_leaving_not_a_change_of_status(front):
+    chat = Chat(front, key="fly")
+    reply = await chat.say("I have to fly to the States, I have my temporary card")
+    assert reply.startswith("Exit and re-entry permit")
+
+
+async def test_facts_survive_in_the_database_between_turns(front, storage):
+    chat = Chat(front, key="facts")
+    await chat.say("estoy casado con una mexicana y tengo mi tarjeta de residente temporal")
+    _, state = await storage.users.user_and_state(channel="telegram", external_id="facts")
+    assert '"document": "temporary_card"' in state.facts and '"married_mexican": true' in state.facts
