@@ -83,6 +83,12 @@ async def test_an_fmm_expiry_is_not_read_as_a_resident_card(front):
     assert await chat.thread() != "renovacion"
 
 
+async def test_an_fmm_about_to_expire_is_answered_as_a_visitor_not_a_renewal(front):
+    chat = Chat(front, key="fmm-en")
+    reply = await chat.say("my fmm expires on march 3")
+    assert not reply.startswith("Renewal") and "Your card expires" not in reply
+
+
 async def test_an_fmm_held_earlier_keeps_a_later_expiry_date_off_the_card(front):
     chat = Chat(front, key="fmm")
     await chat.say("entré como turista con mi FMM")

@@ -113,6 +113,7 @@ class Assistant:
         answer = self.engine.answer(text, previous_language=user.language, language=keep,
                                     last_entry=thread, full=full, numbered=numbered)
         answer = self.follow_ups.answer(answer, text, thread)
+        answer = self._fit_document(answer, said.document, full)
         dated = None
         if self.deadlines is not None:
             dated = await self.deadlines.read(user, text, answer.language, matched=answer.intent, thread=thread,
@@ -138,6 +139,21 @@ class Assistant:
             answer_language=answer.language, kind=answer.kind, entry_id=answer.intent,
             candidates=answer.candidates, confidence=answer.confidence, unanswered=answer.unanswered))
         return answer, dated is not None
+
+    def _fit_document(self, answer: Answer, document: str | None, full: bool) -> Answer:
+        """An answer the user's own document rules out ("my FMM expires…" is no card renewal): the next candidate
+        that fits, or what that document's holder asks about."""
+        excluded, instead = self.facts.ruled_out(document)
+        if answer.intent not in excluded:
+            return answer
+        entries = self.engine.catalogue.entries
+        chosen = next((c for c in answer.candidates if c not in excluded and c in entries), instead)
+        if chosen is None or chosen not in entries:
+            return answer
+        entry = entries[chosen]
+        return dataclasses.replace(answer, intent=chosen, candidates=(chosen,), decided_by=f"document: {document}",
+                                   reply=self.engine.composer.entry(entry, answer.language, full=full),
+                                   appointment=entry.appointment.value if entry.appointment else None)
 
     def _clearly_other(self, text: str, chosen: str) -> bool:
         """A sentence (four words or more) that is confidently in the other language."""

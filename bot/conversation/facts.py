@@ -72,7 +72,18 @@ class FactReader:
             name, _, phrases = line.partition(":")
             cues.setdefault(name.strip(), []).extend(p.strip() for p in phrases.split(",") if p.strip())
         self._patterns: dict[str, Pattern[str] | None] = {name: phrase_pattern(phrases)
-                                                          for name, phrases in cues.items()}
+                                                          for name, phrases in cues.items()
+                                                          if not name.startswith(("exclude.", "instead."))}
+        self._excluded = {name.partition(".")[2]: frozenset(ids) for name, ids in cues.items()
+                          if name.startswith("exclude.")}
+        self._instead = {name.partition(".")[2]: ids[0] for name, ids in cues.items()
+                         if name.startswith("instead.") and ids}
+
+    def ruled_out(self, document: str | None) -> tuple[frozenset[str], str | None]:
+        """The entries a document rules out for its holder, and the entry to answer instead."""
+        if document is None:
+            return frozenset(), None
+        return self._excluded.get(document, frozenset()), self._instead.get(document)
 
     def _says(self, folded: str, name: str) -> bool:
         pattern = self._patterns.get(name)
