@@ -14,6 +14,8 @@ from bot.storage import Storage, StorageError, migrations
 
 from .conftest import ROOT
 
+NEWEST = max(number for number, _, _ in migrations())   # the newest migration this release knows
+
 
 def versions_in(path) -> list[int]:
     with sqlite3.connect(path) as db:
@@ -43,7 +45,7 @@ async def test_a_database_from_before_the_record_keeps_its_migrations_and_gets_t
 
 
 async def test_a_migration_that_arrives_later_with_a_lower_number_is_still_applied(tmp_path, monkeypatch):
-    """0010 ships first; a number below the newest (written on another branch) arrives in a later release and must not be skipped."""
+    """A newer migration ships first; a number below the newest (written on another branch) arrives in a later release and must not be skipped."""
     path = tmp_path / "bot.sqlite3"
     await (await Storage.open(path)).close()
     taken = set(versions_in(path))
@@ -91,7 +93,7 @@ async def test_a_database_migrated_by_a_newer_release_is_refused_and_left_untouc
     with pytest.raises(StorageError) as refused:
         await Storage.open(path)
     message = str(refused.value)
-    assert "newer release" in message and "this release knows up to 0010" in message and "\n" not in message
+    assert "newer release" in message and f"this release knows up to {NEWEST:04d}" in message and "\n" not in message
     with sqlite3.connect(path) as db:   # nothing rolled back, nothing added
         assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == before
 
@@ -107,5 +109,5 @@ def test_the_command_line_refuses_a_newer_database_with_one_line(tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [
             f"error: the database at DATABASE_PATH={path} was migrated by a newer release (schema 0099; this "
-            "release knows up to 0010): run that release, or restore a backup taken before the upgrade"]
+            f"release knows up to {NEWEST:04d}): run that release, or restore a backup taken before the upgrade"]
     assert user_version(path) == 99
