@@ -296,3 +296,23 @@ async def test_server_errors_are_retried_with_backoff(server, bot):
     broadcast_id = await draft_and_send(server, es="Reintento", en="Retry")
     await staff_message(server, f"Aviso #{broadcast_id} terminado: enviados 2", timeout=15)
     assert [c.response_status for c in server.calls_to("sendMessage") if c.chat_id == ANA["id"]] == [502, 502, 200]
+
+
+async def test_the_formatting_staff_wrote_reaches_users_as_written(server, bot):
+    await subscribe_users(bot, [ANA])
+    staff_says(server, "/broadcast")
+    ask = await staff_message(server, "Manda el texto en español")
+    broadcast_id = int(ask.params["text"].split("#")[1].split(".")[0])
+    await press(server, STAFF, ask, f"bcd:both:{broadcast_id}")
+    await staff_message(server, "ambos idiomas")
+    written = in_staff_chat(STAFF, "Nuevas tarifas <2027>: detalles aquí")
+    written["message"]["entities"] = [{"type": "bold", "offset": 7, "length": 7},
+                                      {"type": "text_link", "offset": 32, "length": 4, "url": "https://x.mx/?a=1&b=2"}]
+    server.push_update(written)
+    await press(server, STAFF, await staff_message(server, "Agrega una foto"), f"bcd:skip:{broadcast_id}")
+    await press(server, STAFF, await staff_message(server, "¿Quién lo debe recibir?"), f"bcd:aud:{broadcast_id}:all")
+    preview = await staff_message(server, "Nuevas <b>tarifas</b> &lt;2027&gt;")
+    assert '<a href="https://x.mx/?a=1&amp;b=2">aquí</a>' in preview.params["text"]
+    await press(server, STAFF, await staff_message(server, "¿Envío el aviso"), f"bcd:go:{broadcast_id}")
+    await staff_message(server, f"Aviso #{broadcast_id} terminado")
+    assert broadcast_texts(server, ANA["id"], "tarifas") == [preview.params["text"]]
