@@ -3,7 +3,8 @@
 Staff write a broadcast once, in Telegram; it is stored neither as Telegram HTML nor as WhatsApp markers but as a
 `Body`: runs of text (`Span`), each with its styles and the link it points to. Each channel renders a Body its own
 way (bot/channels/telegram/broadcast_text.py: escaped HTML; bot/channels/whatsapp/broadcast_text.py: *bold*,
-_italic_, links as plain URLs). In the database a Body is JSON in the broadcast's text columns (no schema change):
+_italic_, links as plain URLs). In the database a Body is JSON in the broadcast's text columns (no schema change;
+texts an older version stored as Telegram HTML are converted once at start-up, bot/broadcasts/legacy.py):
 
     {"v":1,"spans":[{"text":"Nuevas tarifas "},{"text":"del INM","styles":["bold"]},
                     {"text":"aquí","link":"https://www.gob.mx/inm"}]}
