@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.broadcasts.content import Body  # noqa: E402
 from bot.broadcasts.sender import RATE, WINDOW  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
@@ -46,8 +47,8 @@ async def prepare(database: Path, subscribers: int) -> int:
         broadcasts = storage.broadcasts
         draft = await broadcasts.create_draft(created_by="900", chat_id=str(STAFF_CHAT), thread_id=None,
                                               step="preview")
-        await broadcasts.update(draft.id, text_es=f"Aviso de prueba ({MARKER})", text_en=f"Test notice ({MARKER})",
-                                audience="subscribers")
+        await broadcasts.update(draft.id, text_es=Body.plain(f"Aviso de prueba ({MARKER})").dumps(),
+                                text_en=Body.plain(f"Test notice ({MARKER})").dumps(), audience="subscribers")
         await broadcasts.start(draft.id)
         return draft.id
     finally:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.conversation.assistant import Assistant
 from bot.broadcasts.drafts import Drafts
+from bot.broadcasts.legacy import convert_stored_texts
 from bot.broadcasts.sender import Broadcaster
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.config import Settings
@@ -80,6 +81,7 @@ class App:
     async def _start(self, stop: asyncio.Event | None) -> None:
         settings = self.settings
         self.storage = storage = await Storage.open(settings.database_path)
+        await convert_stored_texts(storage.broadcasts)   # texts stored as Telegram HTML by an older version
         self.outbox = Outbox(self.tuning.retry)
         self.inbox = Inbox(storage.inbox)
         self.deadlines = Deadlines(self.engine, storage.reminders, self.clock)

@@ -91,7 +91,7 @@ class RecordingUserChannel:
 
     async def broadcast(self, user: User, broadcast: Broadcast, language: str) -> MessageRef:
         await self.gate.wait()
-        return await self._deliver(Shown("broadcast", user.external_id, compose(broadcast, language, self.texts),
+        return await self._deliver(Shown("broadcast", user.external_id, compose(broadcast, language, self.texts).text,
                                          purpose=Purpose.BROADCAST, language=language))
 
     async def remind(self, user: User, reply: Reply, line: str) -> MessageRef:
@@ -180,7 +180,7 @@ class RecordingStaffDesk:
         self._add("edit_at", self.where(message), to_plain(reply), _buttons(reply), message=message)
 
     async def preview(self, chat: str, thread: str | None, broadcast: Broadcast, language: str) -> None:
-        self._add("preview", thread, compose(broadcast, language, self.texts))
+        self._add("preview", thread, compose(broadcast, language, self.texts).text)
 
     async def fetch(self, file_ref: str) -> bytes:
         return b"file:" + file_ref.encode()

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from bot.actions import Action, parse
-from bot.broadcasts.content import compose
+from bot.broadcasts.content import Body, compose
 from bot.broadcasts.drafts import Drafts, Where
 from bot.broadcasts.sender import Broadcaster
 from bot.conversation.assistant import Assistant
@@ -54,7 +54,8 @@ async def running_job(storage, es: str, en: str | None = None, audience: str = "
     """A job as Drafts leaves it after "send now": texts stored, recipients frozen, status running."""
     draft = await storage.broadcasts.create_draft(created_by=LUPITA.id, chat_id=STAFF_CHAT, thread_id=None,
                                                   step="preview")
-    await storage.broadcasts.update(draft.id, text_es=es, text_en=en or es, audience=audience)
+    await storage.broadcasts.update(draft.id, text_es=Body.plain(es).dumps(), text_en=Body.plain(en or es).dumps(),
+                                    audience=audience)
     await storage.broadcasts.start(draft.id)
     return draft.id
 
@@ -81,8 +82,8 @@ async def test_a_job_reaches_every_subscriber_once_in_their_language(engine, sto
     await broadcaster.start()
     await desk.wait_for(summary(engine, job, "done", sent=2, total=2))
     broadcast = await storage.broadcasts.get(job)
-    assert channel.to(ana) == [compose(broadcast, "es", engine.texts)]
-    assert channel.to(ben) == [compose(broadcast, "en", engine.texts)]
+    assert channel.to(ana) == [compose(broadcast, "es", engine.texts).text]
+    assert channel.to(ben) == [compose(broadcast, "en", engine.texts).text]
     assert "Cambian las tarifas" in channel.to(ana)[0] and "Fees change" in channel.to(ben)[0]
     assert channel.to("4000") == []
 
@@ -168,7 +169,7 @@ def drafts(engine, storage, desk, broadcaster):
 
 async def write(drafts: Drafts, text: str | None, media: tuple[str, str] | None = None) -> bool:
     """Lupita's message while her draft waits."""
-    return await drafts.on_input(LUPITA.id, HERE, "es", text_html=text, media=media)
+    return await drafts.on_input(LUPITA.id, HERE, "es", text=None if text is None else Body.plain(text), media=media)
 
 
 async def press(drafts: Drafts, verb: str, job: int, audience: str | None = None) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.actions import Action, Parsed
 from bot.broadcasts.sender import Broadcaster
-from bot.broadcasts.content import Step, limit_for, mexico_time, parse_when, too_long
+from bot.broadcasts.content import Body, Step, limit_for, mexico_time, parse_when, too_long
 from bot.handoff.messages import CHANNEL_NAMES
 from bot.runtime.ports import StaffDesk
 from bot.answers.replies import Block, Button, Reply, Style
@@ -62,9 +62,11 @@ class Drafts:
                                                          Action.draft("both", draft.id)),
                         self._cancel(lang, draft.id), id=draft.id)
 
-    async def on_input(self, staff_id: str, where: Where, lang: str, *, text_html: str | None,
+    async def on_input(self, staff_id: str, where: Where, lang: str, *, text: Body | None,
                        media: tuple[str, str] | None) -> bool:
-        """A staff member's message while their draft waits for text, a file or a time; False if not for it."""
+        """A staff member's message while their draft waits for text, a file or a time; False if not for it.
+
+        The text comes in the neutral form (formatting kept) and is stored so; each channel renders it its way."""
         if not self.waiting(staff_id, where.chat):
             return False
         draft = await self.repo.open_draft(created_by=staff_id, chat_id=where.chat)
@@ -72,10 +74,11 @@ class Drafts:
             return False
         step = Step(draft.draft_step)
         if step in (Step.TEXT_ES, Step.TEXT_EN, Step.TEXT_BOTH):
-            if not text_html or not text_html.strip():
+            if text is None or not text.text.strip():
                 await self._say(where, lang, "bc.empty_text")
                 return True
-            fields = {"text_es": text_html, "text_en": text_html} if step is Step.TEXT_BOTH else {step.value: text_html}
+            stored = text.dumps()
+            fields = {"text_es": stored, "text_en": stored} if step is Step.TEXT_BOTH else {step.value: stored}
             next_step = Step.TEXT_EN if step is Step.TEXT_ES else Step.MEDIA
             await self.repo.update(draft.id, draft_step=next_step.value, **fields)
             if next_step is Step.TEXT_EN:
@@ -89,7 +92,7 @@ class Drafts:
             await self.repo.update(draft.id, media_kind=media[0], media_file_id=media[1])
             await self._after_media(where, lang, draft.id)
         elif step is Step.SCHEDULE:
-            when = parse_when(text_html or "", dt.datetime.now(dt.timezone.utc))
+            when = parse_when(text.text if text is not None else "", dt.datetime.now(dt.timezone.utc))
             if when is None:
                 await self._say(where, lang, "bc.bad_time")
                 return True

@@ -160,6 +160,13 @@ class BroadcastRepository:
             (now_iso,))
         return [_broadcast(r) for r in rows]
 
+    async def texts_not_starting(self, prefix: str) -> list[tuple[int, str | None, str | None]]:
+        """(id, text_es, text_en) of broadcasts with a text not in the given stored form (to convert it once)."""
+        rows = await self.db.fetchall("SELECT id, text_es, text_en FROM broadcasts "
+                                      "WHERE substr(text_es, 1, ?) != ? OR substr(text_en, 1, ?) != ?",
+                                      (len(prefix), prefix, len(prefix), prefix))
+        return [(r["id"], r["text_es"], r["text_en"]) for r in rows]
+
     async def recent(self, limit: int = 10) -> list[Broadcast]:
         rows = await self.db.fetchall("SELECT * FROM broadcasts WHERE status != 'draft' ORDER BY id DESC LIMIT ?",
                                       (limit,))

@@ -10,6 +10,7 @@ from telegram import Bot, Message
 from telegram.constants import ChatAction
 
 from bot.broadcasts.content import compose
+from bot.channels.telegram.broadcast_text import to_html
 from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
 from bot.runtime.ports import MessageRef, RelayItem
 from bot.answers.replies import Reply
@@ -88,7 +89,7 @@ class TelegramUserChannel:
     async def broadcast_to(self, chat: str, broadcast: Broadcast, language: str, *,
                            purpose: Purpose = Purpose.BROADCAST, thread: str | None = None) -> MessageRef:
         """One broadcast message to a chat (the staff preview uses the same call, so it looks exactly the same)."""
-        text = compose(broadcast, language, self.texts)
+        text = to_html(compose(broadcast, language, self.texts))
         extra = {"message_thread_id": int(thread)} if thread else {}
         if broadcast.media_kind == "photo":
             message = await self.call(purpose, chat, self.bot.send_photo, chat_id=int(chat),

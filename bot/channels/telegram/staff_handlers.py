@@ -26,6 +26,7 @@ from bot.runtime.ports import StaffMember
 from bot.answers.examples import add_example
 from bot.answers.replies import Block, Button, Reply, Style
 from bot.runtime.stats import chart_png, collect
+from bot.channels.telegram.broadcast_text import body_from
 from bot.channels.telegram.context import ack, relay_item, services
 from bot.channels.telegram.render import escape
 from bot.channels.telegram.staff_gate import Membership
@@ -117,8 +118,8 @@ async def draft_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         media = ("photo", message.photo[-1].file_id)
     elif message.document:
         media = ("document", message.document.file_id)
-    text_html = message.text_html if message.text else None
-    if await drafts.on_input(str(user.id), _where(message), _lang(update), text_html=text_html, media=media):
+    text = body_from(message.text, message.entities) if message.text else None
+    if await drafts.on_input(str(user.id), _where(message), _lang(update), text=text, media=media):
         raise ApplicationHandlerStop  # consumed: nothing typed for a draft reaches anyone else
 
 

@@ -8,17 +8,16 @@ switch to WHATSAPP_UPDATE_TEMPLATE, and other messages are refused here as OUTSI
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import Awaitable, Callable
 
-from bot.broadcasts.content import compose
+from bot.broadcasts.content import body_of, compose
 from bot.runtime.config import WhatsAppSettings
 from bot.runtime.outbox import Outbox, Outcome, Purpose, Undeliverable
 from bot.runtime.ports import MessageRef, RelayItem
 from bot.answers.replies import Reply
 from bot.storage import Broadcast, DeliveryRepository, User, from_utc_iso
 from bot.texts import Texts
+from bot.channels.whatsapp.broadcast_text import whatsapp_text
 from bot.channels.whatsapp.client import GraphClient
 from bot.channels.whatsapp.limits import WHATSAPP_LIMITS, measure
 from bot.channels.whatsapp.render import render, shorten, template_parameter
@@ -32,16 +31,6 @@ MEDIA = {"photo": ("image", WHATSAPP_LIMITS.image_types, WHATSAPP_LIMITS.image_b
          "voice": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
          "audio": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
          "video": ("video", WHATSAPP_LIMITS.video_types, WHATSAPP_LIMITS.video_bytes)}
-_BOLD = re.compile(r"</?(b|strong)>")
-_ITALIC = re.compile(r"</?(i|em)>")
-_TAG = re.compile(r"<[^>]+>")
-
-
-def whatsapp_text(telegram_html: str) -> str:
-    """Telegram HTML (a broadcast written by staff) as WhatsApp text: *bold*, _italic_, nothing else."""
-    text = _BOLD.sub("*", telegram_html)
-    text = _ITALIC.sub("_", text)
-    return html.unescape(_TAG.sub("", text))
 
 
 class WhatsAppUserChannel:
@@ -173,9 +162,9 @@ class WhatsAppUserChannel:
 
     # ------------------------------------------------------------------ templates
     def update_parameter(self, broadcast: Broadcast, language: str) -> str:
-        body = (broadcast.text_en if language == "en" else broadcast.text_es) or broadcast.text_es or ""
         frame = self.texts(language, "wa.template.update", text="")
-        return template_parameter(whatsapp_text(body), WHATSAPP_LIMITS.template_body - measure(frame) - 8)
+        text = whatsapp_text(body_of(broadcast, language))
+        return template_parameter(text, WHATSAPP_LIMITS.template_body - measure(frame) - 8)
 
     def update_template(self, broadcast: Broadcast, language: str) -> dict:
         return {"type": "template", "template": {
