@@ -124,3 +124,21 @@ async def test_facts_survive_in_the_database_between_turns(front, storage):
     await chat.say("estoy casado con una mexicana y tengo mi tarjeta de residente temporal")
     _, state = await storage.users.user_and_state(channel="telegram", external_id="facts")
     assert '"document": "temporary_card"' in state.facts and '"married_mexican": true' in state.facts
+
+
+@pytest.mark.parametrize("reply, chosen", [("la permanente", "unidad_familiar_permanente"),
+                                           ("temporary", "unidad_familiar_temporal")])
+async def test_which_one_is_answered_in_words_as_well_as_with_buttons(front, reply, chosen):
+    chat = Chat(front, key=f"family-{chosen}")
+    turn = await front.take(Inbound("telegram", chat.key, text="unidad familiar"))
+    offered = [b.action for b in turn.says[0].reply.buttons]
+    assert f"e:{chosen}" in offered, offered                    # the family question offers both
+    await chat.say(reply)
+    assert await chat.thread() == chosen
+
+
+async def test_a_new_question_after_which_one_is_not_taken_for_an_answer(front):
+    chat = Chat(front, key="family-new")
+    await chat.say("unidad familiar")
+    reply = await chat.say("perdí mi tarjeta de residente permanente")
+    assert "reposici" in reply.lower().split("\n")[0]

@@ -17,6 +17,7 @@ from bot.answers.engine import Engine
 from bot.answers.replies import Button, Reply
 from bot.answers.text import fold
 from bot.conversation.assistant import Assistant, Known, Route, Visitor
+from bot.conversation.choices import WordChoices
 from bot.conversation.subscriptions import Subscriptions
 from bot.handoff.service import Handoff, NoStaffDesk
 from bot.languages import DEFAULT_LANGUAGE, hinted_language
@@ -143,6 +144,7 @@ class FrontDoor:
         self.users = users
         self.composer = assistant.engine.composer
         self.t = assistant.engine.texts
+        self.word_choices = WordChoices()
 
     # ------------------------------------------------------------------ the turn
     async def take(self, inbound: Inbound) -> Turn:
@@ -183,7 +185,15 @@ class FrontDoor:
             if 1 <= int(stripped) <= len(state.pending_choices):
                 return await self._button(known, state.pending_choices[int(stripped) - 1], turn)
             return self._say(turn, self.composer.simple(user.language, "chat.choice_unknown", number=stripped))
+        chosen = self.word_choices.choose(state.pending_choices, inbound.text, self._decided_alone)
+        if chosen is not None:   # "la permanente", "not yet": the answer to the "which one?" just asked
+            return await self._button(known, chosen, turn)
         return await self._question(known, inbound.text, turn, first_contact=created)
+
+    def _decided_alone(self, text: str) -> str | None:
+        """The procedure the engine picks for `text` with no thread (None when it picks no procedure)."""
+        answer = self.assistant.engine.answer(text, full=False)
+        return answer.intent if answer.kind == "procedure" else None
 
     @staticmethod
     def _hinted(visitor: Visitor) -> str:
