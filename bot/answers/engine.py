@@ -38,11 +38,40 @@ def small_talk_table() -> dict[str, str]:
 
 
 def small_talk(text: str, table: dict[str, str]) -> str | None:
-    """"thanks", "bye" or "ok" when the whole message is that (with or without emoji), else None."""
+    """"thanks", "bye", "ok" or "hello" when the whole message is small talk, else None.
+
+    Punctuation, emoji and repeated letters do not count ("gracias!! 🙏", "thanksss"); a message made only of
+    small-talk phrases is small talk too ("gracias!! muy amable", "ok thanks, bye"): a goodbye wins, then thanks,
+    then "ok"; greetings alone are "hello".
+    """
     if not any(ch.isalpha() for ch in text):
         symbols = {ch for ch in text if not ch.isspace() and ch not in "\ufe0f\u200d"}
         return "ok" if symbols and symbols <= _ACK_EMOJI else None
-    return table.get(fold(text)) if len(text) <= 60 else None
+    if len(text) > 60:
+        return None
+    tokens = _squeeze(fold(text)).split()
+    found = _segments(tokens, {_squeeze(k): v for k, v in table.items()}) if tokens else None
+    if not found:
+        return None
+    return next((c for c in ("bye", "thanks", "ok", "hello") if c in found), None)
+
+
+def _squeeze(folded: str) -> str:
+    """Letters repeated twice at the end of a word count once ("graciass", "thankss"; fold squeezes 3 or more)."""
+    return " ".join(w[:-1] if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lo" else w for w in folded.split())
+
+
+def _segments(tokens: list[str], table: dict[str, str]) -> set[str] | None:
+    """The categories of small-talk phrases that cover all the tokens, in order (longest phrase first), else None."""
+    if not tokens:
+        return set()
+    for end in range(min(len(tokens), 6), 0, -1):
+        category = table.get(" ".join(tokens[:end]))
+        if category is not None:
+            rest = _segments(tokens[end:], table)
+            if rest is not None:
+                return {category, *rest}
+    return None
 
 
 GENERAL_TOPICS = ("oficinas", "citas", "contacto")
@@ -166,6 +195,9 @@ class Engine:
                      last_entry: str | None, full: bool, numbered: bool) -> Answer:
         lang = language or self.detect_language(text, previous_language)
         chat = small_talk(text, self.small_talk)
+        if chat == "hello":  # "hola!! buenas tardes": the greeting, as for a message with no words we know
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
+                lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
         if chat is not None:  # thanks, bye, ok, 👍: a short polite reply, never "I can't help with that"
             return self._answer(text, lang, AnswerKind.NONE, None, (), 1.0,
                                 self.composer.simple(lang, f"smalltalk.{chat}"))
