@@ -185,6 +185,10 @@ class Engine:
         entry = self.catalogue.entries.get(entry_id or "")
         if entry is None or not entry.answers:
             return None
+        asked = next((a for a in entry.answers for lang in ("es", "en") for q in a.asks.get(lang, ())
+                      if fold(q) == fold(text)), None)
+        if asked is not None:  # one of its `ask:` phrasings word for word: that answer, like an entry's example
+            return asked, 1.0
         prediction = self.answer_classifier(entry.id).predict(text)
         if prediction.label == GENERAL or prediction.probability < self.decision.short_answer:
             return None
