@@ -126,12 +126,12 @@ def test_a_cases_appointment_is_validated_and_needs_the_case_named(knowledge_cop
     edit(path, "    appointment: required\n", "    appointment: sometimes\n")
     message = problems(knowledge_copy)
     assert ("knowledge/procedures/regularizacion_documento_vencido.yaml: entry 'regularizacion_documento_vencido': "
-            "'answers[0].appointment' must be 'required', 'not_required' or 'unconfirmed', got 'sometimes'") in message
+            "'answers[1].appointment' must be 'required', 'not_required' or 'unconfirmed', got 'sometimes'") in message
     edit(path, "    appointment: sometimes\n", "")
-    assert "'answers[0].case' only goes with 'answers[0].appointment'" in problems(knowledge_copy)
+    assert "'answers[1].case' only goes with 'answers[1].appointment'" in problems(knowledge_copy)
     edit(path, "    case:\n", "    appointment: required\n    kase:\n")
     message = problems(knowledge_copy)
-    assert "'answers[0].case' is missing" in message and "unknown field 'kase' in 'answers[0]'" in message
+    assert "'answers[1].case' is missing" in message and "unknown field 'kase' in 'answers[1]'" in message
 
 
 def test_referral_needs_a_source(knowledge_copy):

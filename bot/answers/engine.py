@@ -16,6 +16,7 @@ from bot.answers.language import LanguageDetector
 from bot.answers.matcher import Document, Match, Matcher, MatchKind
 from bot.answers.weights_cache import WeightsCache
 from bot.answers.referrals import ReferralFinder
+from bot.answers.specific import AnswerFinder
 from bot.answers.replies import Composer, Reply, Section
 from bot.answers.plain import to_plain
 from bot.answers.replies import Block, Style
@@ -169,6 +170,7 @@ class Engine:
         self.small_talk = small_talk_table()
         self.referrals = ReferralFinder(catalogue)
         self._topic_markers = topic_markers()
+        self.answers = AnswerFinder(catalogue)   # word phrases: most of an `ask:` phrasing's words, in the entry
         self._answer_classifiers: dict[str, Classifier | None] = {}
 
     def answer_classifier(self, entry_id: str) -> Classifier | None:
@@ -191,7 +193,8 @@ class Engine:
             return asked, 1.0
         prediction = self.answer_classifier(entry.id).predict(text)
         if prediction.label == GENERAL or prediction.probability < self.decision.short_answer:
-            return None
+            phrase = self.answers.find(text, entry.id)   # the question holds most words of one of its phrasings
+            return (phrase.answer, 1.0) if phrase is not None and phrase.entry_id == entry.id else None
         return entry.answers[int(prediction.label.partition(":")[2])], prediction.probability
 
     @classmethod
@@ -245,6 +248,11 @@ class Engine:
             found = self.short_answer(text, last_entry)  # "apostille?" after an entry: that entry's short answer
             if found is not None:
                 return self._short_answer(text, lang, self.catalogue.get(last_entry), match, found, full)
+        if match.kind is not MatchKind.ENTRY:  # "do siblings count for family unity?": all of a phrasing's words
+            phrase = self.answers.find(text, last_entry)
+            if phrase is not None:
+                return self._short_answer(text, lang, self.catalogue.get(phrase.entry_id), match,
+                                          (phrase.answer, 1.0), full)
         if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
