@@ -61,7 +61,7 @@ class DecisionSettings:
     lexical_none_max: float = 0.40  # ... and gives NONE less than this (never against a clear "not ours")
     # a short answer (an entry's `answers:`) is given when its answer classifier is this sure; chosen on the
     # held-out tests/data/short_answers_check.tsv (bench/tune_short_answers.py)
-    short_answer: float = 0.40
+    short_answer: float = 0.50
 
 
 @dataclass(frozen=True)

@@ -187,13 +187,15 @@ class Engine:
         entry = self.catalogue.entries.get(entry_id or "")
         if entry is None or not entry.answers:
             return None
+        if entry.window is not None and any(ch.isdigit() for ch in text):
+            return None   # "my card expired on 1 November": the user's own date and window answer, not a short answer
         asked = next((a for a in entry.answers for lang in ("es", "en") for q in a.asks.get(lang, ())
                       if fold(q) == fold(text)), None)
         if asked is not None:  # one of its `ask:` phrasings word for word: that answer, like an entry's example
             return asked, 1.0
         prediction = self.answer_classifier(entry.id).predict(text)
         if prediction.label == GENERAL or prediction.probability < self.decision.short_answer:
-            phrase = self.answers.find(text, entry.id)   # the question holds most words of one of its phrasings
+            phrase = self.answers.find(text, None)   # the question holds every word of one of its phrasings
             return (phrase.answer, 1.0) if phrase is not None and phrase.entry_id == entry.id else None
         return entry.answers[int(prediction.label.partition(":")[2])], prediction.probability
 
