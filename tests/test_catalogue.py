@@ -110,15 +110,15 @@ def test_kinds_are_consistent(catalogue):
 def test_a_specific_answer_without_a_source_is_refused(knowledge_copy):
     edit(knowledge_copy / "procedures" / "renovacion.yaml", "not another renewal.\n    source: https://www.gob.mx/"
           "tramites/ficha/renovacion-de-documento-migratorio/INM820\n", "not another renewal.\n")
-    assert "entry 'renovacion': 'answers[0].source' is missing" in problems(knowledge_copy)
+    assert "entry 'renovacion': 'answers[6].source' is missing" in problems(knowledge_copy)
 
 
 def test_a_specific_answer_needs_phrasings_in_both_languages(knowledge_copy):
     path = knowledge_copy / "procedures" / "renovacion.yaml"
     text = path.read_text(encoding="utf-8")
-    start = text.index("      en:\n        - can I renew one more time after four years")
+    start = text.index("      en:\n        - I've had temporary for 4 years can I renew again")
     path.write_text(text[:start] + text[text.index("    es: >-\n      No. Como residente"):], encoding="utf-8")
-    assert "entry 'renovacion': 'answers[0].ask' is missing the 'en' list" in problems(knowledge_copy)
+    assert "entry 'renovacion': 'answers[6].ask' is missing the 'en' list" in problems(knowledge_copy)
 
 
 def test_a_cases_appointment_is_validated_and_needs_the_case_named(knowledge_copy):
@@ -126,12 +126,12 @@ def test_a_cases_appointment_is_validated_and_needs_the_case_named(knowledge_cop
     edit(path, "    appointment: required\n", "    appointment: sometimes\n")
     message = problems(knowledge_copy)
     assert ("knowledge/procedures/regularizacion_documento_vencido.yaml: entry 'regularizacion_documento_vencido': "
-            "'answers[0].appointment' must be 'required', 'not_required' or 'unconfirmed', got 'sometimes'") in message
+            "'answers[1].appointment' must be 'required', 'not_required' or 'unconfirmed', got 'sometimes'") in message
     edit(path, "    appointment: sometimes\n", "")
-    assert "'answers[0].case' only goes with 'answers[0].appointment'" in problems(knowledge_copy)
+    assert "'answers[1].case' only goes with 'answers[1].appointment'" in problems(knowledge_copy)
     edit(path, "    case:\n", "    appointment: required\n    kase:\n")
     message = problems(knowledge_copy)
-    assert "'answers[0].case' is missing" in message and "unknown field 'kase' in 'answers[0]'" in message
+    assert "'answers[1].case' is missing" in message and "unknown field 'kase' in 'answers[1]'" in message
 
 
 def test_referral_needs_a_source(knowledge_copy):

@@ -10,7 +10,7 @@ import sys
 
 from .conftest import ROOT
 
-FIELDS = {"question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply", "referral",
+FIELDS = {"short_answer", "question", "language", "intent", "kind", "candidates", "confidence", "appointment", "reply", "referral",
           "decided_by"}
 
 

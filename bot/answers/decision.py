@@ -59,6 +59,9 @@ class DecisionSettings:
     family_floor: float = 0.04    # ... or this likely when the question states no deciding fact (family_facts.txt)
     lexical_floor: float = 0.20   # a lexical keyword-phrase match is taken when the classifier gives it this much
     lexical_none_max: float = 0.40  # ... and gives NONE less than this (never against a clear "not ours")
+    # a short answer (an entry's `answers:`) is given when its answer classifier is this sure; chosen on the
+    # held-out tests/data/short_answers_check.tsv (bench/tune_short_answers.py)
+    short_answer: float = 0.50
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from re import Pattern
 
+from bot.knowledge.catalogue import Answer as ShortAnswer
 from bot.knowledge.catalogue import Catalogue, Entry, Kind, load_catalogue
 from bot.answers.classifier import Classifier, ClassifierSettings
 from bot.answers.decision import DecisionSettings, decide, family_question
-from bot.answers.intents import answer_classifier, intent_classifier
+from bot.answers.intents import GENERAL, answer_classifier, intent_classifier
 from bot.answers.language import LanguageDetector
 from bot.answers.matcher import Document, Match, Matcher, MatchKind
 from bot.answers.weights_cache import WeightsCache
-from bot.answers.specific import AnswerFinder
 from bot.answers.referrals import ReferralFinder
+from bot.answers.specific import AnswerFinder
 from bot.answers.replies import Composer, Reply, Section
 from bot.answers.plain import to_plain
 from bot.answers.replies import Block, Style
@@ -26,6 +27,9 @@ DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 # Emoji that acknowledge (👍, 🙏, 👌, ❤️, 😊 …): a message of only these is a thank-you or an "ok", not a question.
 _ACK_EMOJI = set("👍🙏👌❤♥😊🙂😀😃😁☺🤝👏✅💯🥰😍🫶")
 _ASPECT_SECTIONS = {"FEE": Section.FEES, "DEADLINE": Section.FEES, "DOCS": Section.REQUIREMENTS}
+# "do I need an appointment for the canje?": the entry's appointment badge answers first
+_ASKS_APPOINTMENT = phrase_pattern(["cita", "citas", "agendar", "agendo", "appointment", "appointments", "book",
+                                    "booking"])
 
 
 def small_talk_table() -> dict[str, str]:
@@ -38,11 +42,40 @@ def small_talk_table() -> dict[str, str]:
 
 
 def small_talk(text: str, table: dict[str, str]) -> str | None:
-    """"thanks", "bye" or "ok" when the whole message is that (with or without emoji), else None."""
+    """"thanks", "bye", "ok" or "hello" when the whole message is small talk, else None.
+
+    Punctuation, emoji and repeated letters do not count ("gracias!! 🙏", "thanksss"); a message made only of
+    small-talk phrases is small talk too ("gracias!! muy amable", "ok thanks, bye"): a goodbye wins, then thanks,
+    then "ok"; greetings alone are "hello".
+    """
     if not any(ch.isalpha() for ch in text):
         symbols = {ch for ch in text if not ch.isspace() and ch not in "\ufe0f\u200d"}
         return "ok" if symbols and symbols <= _ACK_EMOJI else None
-    return table.get(fold(text)) if len(text) <= 60 else None
+    if len(text) > 60:
+        return None
+    tokens = _squeeze(fold(text)).split()
+    found = _segments(tokens, {_squeeze(k): v for k, v in table.items()}) if tokens else None
+    if not found:
+        return None
+    return next((c for c in ("bye", "thanks", "ok", "hello") if c in found), None)
+
+
+def _squeeze(folded: str) -> str:
+    """Letters repeated twice at the end of a word count once ("graciass", "thankss"; fold squeezes 3 or more)."""
+    return " ".join(w[:-1] if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lo" else w for w in folded.split())
+
+
+def _segments(tokens: list[str], table: dict[str, str]) -> set[str] | None:
+    """The categories of small-talk phrases that cover all the tokens, in order (longest phrase first), else None."""
+    if not tokens:
+        return set()
+    for end in range(min(len(tokens), 6), 0, -1):
+        category = table.get(" ".join(tokens[:end]))
+        if category is not None:
+            rest = _segments(tokens[end:], table)
+            if rest is not None:
+                return {category, *rest}
+    return None
 
 
 GENERAL_TOPICS = ("oficinas", "citas", "contacto")
@@ -82,13 +115,14 @@ class Answer:
     # "phrase: <keyword>" (lexical matcher or referral), "example: <question>" (asked word for word as an entry's
     # example), "answer: <phrasing>" (a specific question's answer), "anchor:", "abroad:", "procedure over topic:"
     decided_by: str | None = None
+    short_answer: str | None = None  # "<entry>.<answer id>" when a short answer (an entry's `answers:`) led the reply
 
     def as_json(self) -> dict:
         """The stable `python -m bot ask --json` record."""
         return {"question": self.question, "language": self.language, "intent": self.intent, "kind": self.kind,
                 "candidates": list(self.candidates), "confidence": self.confidence,
                 "appointment": self.appointment, "reply": to_plain(self.reply), "referral": self.referral,
-                "decided_by": self.decided_by}
+                "decided_by": self.decided_by, "short_answer": self.short_answer}
 
 
 def documents(catalogue: Catalogue) -> list[Document]:
@@ -136,12 +170,34 @@ class Engine:
         self.small_talk = small_talk_table()
         self.referrals = ReferralFinder(catalogue)
         self._topic_markers = topic_markers()
-        self.answers = AnswerFinder(catalogue)
+        self.answers = AnswerFinder(catalogue)   # word phrases: most of an `ask:` phrasing's words, in the entry
+        self._answer_classifiers: dict[str, Classifier | None] = {}
 
     def answer_classifier(self, entry_id: str) -> Classifier | None:
         """A classifier over the entry's `answers:` (which short answer a question asks) and "general"; None when
-        the entry has none. Trained on first use, cached like the intent classifier."""
-        return answer_classifier(self.catalogue, entry_id, self.cache, self.classifier_settings)
+        the entry has none. Trained on first use, cached like the intent classifier (DATA_DIR, then this engine)."""
+        if entry_id not in self._answer_classifiers:
+            self._answer_classifiers[entry_id] = answer_classifier(self.catalogue, entry_id, self.cache,
+                                                                   self.classifier_settings)
+        return self._answer_classifiers[entry_id]
+
+    def short_answer(self, text: str, entry_id: str | None) -> tuple[ShortAnswer, float] | None:
+        """The entry's short answer this question asks, and the answer classifier's probability, when that is at
+        least `decision.short_answer`; None for the entry in general (or an entry without `answers:`)."""
+        entry = self.catalogue.entries.get(entry_id or "")
+        if entry is None or not entry.answers:
+            return None
+        if entry.window is not None and any(ch.isdigit() for ch in text):
+            return None   # "my card expired on 1 November": the user's own date and window answer, not a short answer
+        asked = next((a for a in entry.answers for lang in ("es", "en") for q in a.asks.get(lang, ())
+                      if fold(q) == fold(text)), None)
+        if asked is not None:  # one of its `ask:` phrasings word for word: that answer, like an entry's example
+            return asked, 1.0
+        prediction = self.answer_classifier(entry.id).predict(text)
+        if prediction.label == GENERAL or prediction.probability < self.decision.short_answer:
+            phrase = self.answers.find(text, None)   # the question holds every word of one of its phrasings
+            return (phrase.answer, 1.0) if phrase is not None and phrase.entry_id == entry.id else None
+        return entry.answers[int(prediction.label.partition(":")[2])], prediction.probability
 
     @classmethod
     def from_directory(cls, knowledge_dir: Path | str = DEFAULT_KNOWLEDGE_DIR, *, data_dir: Path | str | None = None,
@@ -166,6 +222,9 @@ class Engine:
                      last_entry: str | None, full: bool, numbered: bool) -> Answer:
         lang = language or self.detect_language(text, previous_language)
         chat = small_talk(text, self.small_talk)
+        if chat == "hello":  # "hola!! buenas tardes": the greeting, as for a message with no words we know
+            return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
+                lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
         if chat is not None:  # thanks, bye, ok, 👍: a short polite reply, never "I can't help with that"
             return self._answer(text, lang, AnswerKind.NONE, None, (), 1.0,
                                 self.composer.simple(lang, f"smalltalk.{chat}"))
@@ -187,13 +246,15 @@ class Engine:
         anchored = self.referrals.anchored(text) if fold(text) not in self.known_examples else None
         if anchored is not None:  # "la CURP de mi hijo", "RFC para facturar": that authority, whatever else matched
             return self._referral_answer(text, lang, anchored[0], match.confidence, full, f"anchor: {anchored[1]}")
-        if match.kind is not MatchKind.ENTRY and not full:  # "can't I renew one more time?": the exact question
-            specific = self.answers.find(text, last_entry)
-            if specific is not None:
-                chosen = self.catalogue.get(specific.entry_id)
-                return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
-                                                              self.composer.specific(chosen, specific.answer, lang)),
-                                           decided_by=f"answer: {specific.phrase}")
+        if match.kind is MatchKind.NONE and match.has_words and last_entry in self.catalogue.entries:
+            found = self.short_answer(text, last_entry)  # "apostille?" after an entry: that entry's short answer
+            if found is not None:
+                return self._short_answer(text, lang, self.catalogue.get(last_entry), match, found, full)
+        if match.kind is not MatchKind.ENTRY:  # "do siblings count for family unity?": all of a phrasing's words
+            phrase = self.answers.find(text, last_entry)
+            if phrase is not None:
+                return self._short_answer(text, lang, self.catalogue.get(phrase.entry_id), match,
+                                          (phrase.answer, 1.0), full)
         if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
@@ -225,15 +286,22 @@ class Engine:
                                                     self.composer.fallback(lang), unanswered=True),
                                        decided_by=decided_by)
         entry = self.catalogue.get(match.entry_id)
-        specific = self.answers.find(text, entry.id)
-        if specific is not None and not full:
-            chosen = self.catalogue.get(specific.entry_id)
-            return dataclasses.replace(self._entry_answer(text, lang, chosen, match,
-                                                          self.composer.specific(chosen, specific.answer, lang)),
-                                       decided_by=f"answer: {specific.phrase}")
-        return dataclasses.replace(self._entry_answer(text, lang, entry, match,
-                                                      self.composer.entry(entry, lang, full=full, lead=lead)),
-                                   decided_by=decided_by)
+        found = self.short_answer(text, entry.id)
+        if found is not None:  # "married 8 months, can I get permanent?": that answer first, not the whole entry
+            return self._short_answer(text, lang, entry, match, found, full)
+        first_appointment = lead is None and _ASKS_APPOINTMENT is not None \
+            and _ASKS_APPOINTMENT.search(f" {fold(text)} ") is not None
+        return dataclasses.replace(self._entry_answer(text, lang, entry, match, self.composer.entry(
+            entry, lang, full=full, lead=lead, appointment_first=first_appointment)), decided_by=decided_by)
+
+    def _short_answer(self, text: str, lang: str, entry: Entry, match: Match, found: tuple[ShortAnswer, float],
+                      full: bool) -> Answer:
+        """The short answer first, then the way to the rest of the entry (the whole entry with `full`)."""
+        short, probability = found
+        answer = self._entry_answer(text, lang, entry, match, self.composer.specific(entry, short, lang, full=full))
+        appointment = short.appointment.value if short.appointment is not None else answer.appointment
+        return dataclasses.replace(answer, appointment=appointment, short_answer=f"{entry.id}.{short.id}",
+                                   decided_by=f"answer: {short.id} {probability:.2f}")
 
     def _decide(self, text: str, lexical: Match) -> tuple[Match, str | None, str | None]:
         """The classifier's decision as a Match: (match, what decided, referral id or None).

@@ -3,7 +3,8 @@
 The intent classifier's classes are the entry ids (procedures, topics and referrals alike) and NONE, learned from
 each entry's names, keywords and `examples:` (staff-attached questions included) and from knowledge/out_of_scope.yaml.
 An answer classifier tells, within one entry, which of its `answers:` a question asks (from their `ask:` phrasings)
-or GENERAL, the entry as a whole (from the entry's own names, keywords and examples).
+or GENERAL, the entry as a whole (from the entry's own names and keywords; not its examples, real questions that
+often ask one of those very specifics: "how many days ahead do I ask for the exit permit?").
 """
 
 from __future__ import annotations
@@ -47,15 +48,16 @@ def answer_samples(entry: Entry) -> tuple[list[str], list[str]]:
                 if fold(phrasing):
                     texts.append(phrasing)
                     labels.append(answer_label(index))
-    for text in _entry_texts(entry):
+    for text in _entry_texts(entry, examples=False):
         texts.append(text)
         labels.append(GENERAL)
     return texts, labels
 
 
-def _entry_texts(entry: Entry) -> list[str]:
+def _entry_texts(entry: Entry, *, examples: bool = True) -> list[str]:
     return [text for lang in LANGUAGES
-            for text in (entry.name.get(lang), *entry.keywords.get(lang, ()), *entry.examples.get(lang, ()))
+            for text in (entry.name.get(lang), *entry.keywords.get(lang, ()),
+                         *(entry.examples.get(lang, ()) if examples else ()))
             if fold(text)]
 
 

@@ -68,9 +68,22 @@ class Composer:
         self.clock: Clock = clock or SystemClock()   # which year it is: a fee for an earlier year may have changed
 
     # ------------------------------------------------------------------ entries
-    def entry(self, entry: Entry, lang: str, *, full: bool, lead: Section | None = None) -> Reply:
-        """The answer for one entry: the overview, or with `full` every section (terminal, `ask`)."""
+    def entry(self, entry: Entry, lang: str, *, full: bool, lead: Section | None = None,
+              appointment_first: bool = False) -> Reply:
+        """The answer for one entry: the overview, or with `full` every section (terminal, `ask`).
+
+        A question about one aspect of a procedure gets that aspect first, then the overview: `lead` (fees and
+        deadlines, or what to prepare) or `appointment_first` (the appointment badge: "do I need an appointment?").
+        """
         b = _Builder()
+        answered = None   # the aspect already answered at the top
+        if entry.kind is Kind.PROCEDURE:
+            if lead in (Section.FEES, Section.REQUIREMENTS):
+                self._section_body(b, entry, lead, lang)
+                answered = lead
+            elif appointment_first and entry.appointment is not None:
+                self._appointment(b, entry, lang)
+                answered = "appointment"
         self._title(b, entry, lang)
         if entry.kind is Kind.TOPIC:
             self._topic_body(b, entry, lang)
@@ -78,14 +91,17 @@ class Composer:
         if entry.kind is Kind.REFERRAL:
             self._referral_body(b, entry, lang)
             return self._finish(b, lang, (Button(self.t(lang, "button.contact"), Action.CONTACT),))
-        self._appointment(b, entry, lang)
+        if answered != "appointment":
+            self._appointment(b, entry, lang)
         b.add(Style.TEXT, entry.summary.get(lang))
         if entry.applies_to:
             b.add(Style.HEADING, self.t(lang, "section.applies_to"))
             b.add(Style.TEXT, entry.applies_to.get(lang))
         sections = self._order(entry, lead, full)
-        if not full and Section.FEES not in sections:  # the deadline is essential, fees can wait for a tap
-            self._items(b, entry, entry.deadlines, lang, self.t(lang, "section.deadlines"))
+        if answered in sections:
+            sections.remove(answered)
+        if not full and Section.FEES not in sections and answered is not Section.FEES:
+            self._items(b, entry, entry.deadlines, lang, self.t(lang, "section.deadlines"))  # essential; fees wait
         for section in sections:
             self._section_body(b, entry, section, lang)
         if entry.window is not None:  # "tell me your date": the bot works out the user's own window
@@ -93,18 +109,30 @@ class Composer:
         if full:
             self._contact(b, lang, heading=True)
             self._sources(b, entry, lang)
-        buttons = () if full else self._entry_buttons(entry, lang, exclude=set(sections))
+        shown = set(sections) | ({answered} if isinstance(answered, Section) else set())
+        buttons = () if full else self._entry_buttons(entry, lang, exclude=shown)
         return self._finish(b, lang, buttons)
 
-    def specific(self, entry: Entry, answer: CatalogueAnswer, lang: str) -> Reply:
-        """A specific question's short answer first, then the way to the rest of the entry; a case with its own
-        appointment rule shows that rule's badge (a late renewal inside a regularisation needs an appointment)."""
+    def specific(self, entry: Entry, answer: CatalogueAnswer, lang: str, *, full: bool = False) -> Reply:
+        """Answer first: the short answer is the first block (with the badge of a case that has its own appointment
+        rule: a late renewal inside a regularisation needs one), then one line naming the procedure and its section
+        buttons; with `full` (terminal, `ask`) the whole entry follows instead."""
         b = _Builder()
-        b.add(Style.SUBTITLE, self.t(lang, "followup.which_entry", name=self._name(entry, lang)))
+        lines = [self._item_line(b, entry, answer.item, lang)]
         if answer.appointment is not None:
-            self._badge(b, entry, answer.appointment, lang)
-        b.add(Style.TEXT, self._item_line(b, entry, answer.item, lang))
-        b.add(Style.NOTE, self.t(lang, "specific.more"))
+            lines.append(self.t(lang, f"appointment.{answer.appointment.value}",
+                                date=self.t.date(lang, entry.reviewed)))
+            if answer.appointment is Appointment.UNCONFIRMED:
+                b.uncertain_dates.append(entry.reviewed)
+        b.add(Style.TEXT, *lines)
+        if full:
+            rest = self.entry(entry, lang, full=True)
+            footer = self.t(lang, "uncertain.footer", date=self.t.date(lang, entry.reviewed))
+            blocks = (*b.blocks, *rest.blocks)
+            if b.uncertain_dates and not any(footer in block.lines for block in rest.blocks):
+                blocks = (*blocks, Block(Style.NOTE, (footer,)))
+            return Reply(blocks, rest.buttons, lang)
+        b.add(Style.NOTE, self.t(lang, "specific.pointer", name=self._name(entry, lang)))
         return self._finish(b, lang, (Button(self.t(lang, "button.overview"), Action.entry(entry.id)),
                                       *self._entry_buttons(entry, lang, exclude=set())))
 

@@ -26,7 +26,7 @@ from bot.answers.training import train_in_child
 
 log = logging.getLogger(__name__)
 FOLDER = "classifier"          # under DATA_DIR
-MEMORY_SLOTS = 4               # weights remembered per process (a few label sets, a reload or two)
+MEMORY_SLOTS = 32              # weights remembered per process: the intents, each entry's short answers, a reload or two
 Trainer = Callable[[Sequence[str], Sequence[str], ClassifierSettings], Weights]
 _memory: OrderedDict[str, Weights] = OrderedDict()
 _warned: set[str] = set()

@@ -88,6 +88,7 @@ class Answer:
     item: Item
     appointment: "Appointment | None" = None
     case: Text | None = None
+    id: str = ""          # unique within the entry (`id:`, else its position): "<entry>.<id>" names it to staff
 
 
 @dataclass(frozen=True)
@@ -389,7 +390,7 @@ ENTRY_FIELDS = ("id", "kind", "appointment", "reviewed", "name", "keywords", "ex
                 "applies_to",
                 "requirements", "deadlines", "fees", "steps", "known_problems", "notes", "sources", "related",
                 "answers", "window")
-ANSWER_FIELDS = ("ask", "es", "en", "source", "uncertain", "appointment", "case")
+ANSWER_FIELDS = ("id", "ask", "es", "en", "source", "uncertain", "appointment", "case")
 
 
 def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
@@ -399,13 +400,20 @@ def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
     if not isinstance(value, list):
         ctx.error("'answers' must be a list")
         return ()
-    found = []
+    found, ids = [], set()
     for i, raw in enumerate(value):
         here = f"answers[{i}]"
         if not isinstance(raw, dict):
             ctx.error(f"'{here}' must be a mapping with 'ask', 'es', 'en' and 'source'")
             continue
         _check_keys(ctx, raw, ANSWER_FIELDS, f"'{here}'")
+        answer_id = raw.get("id", str(i))
+        if not isinstance(answer_id, str) or not ID_PATTERN.match(answer_id):
+            ctx.error(f"'{here}.id' must be lowercase letters, digits and '_', got {answer_id!r}")
+            answer_id = str(i)
+        elif answer_id in ids:
+            ctx.error(f"'{here}.id' repeats '{answer_id}': each answer of an entry needs its own id")
+        ids.add(answer_id)
         asks = _keywords(ctx, raw.get("ask"), f"{here}.ask")
         if "source" not in raw:
             ctx.error(f"'{here}.source' is missing: a specific answer must cite where it comes from")
@@ -421,7 +429,7 @@ def _answers(ctx: _Ctx, value: Any) -> tuple[Answer, ...]:
         elif "case" in raw:
             ctx.error(f"'{here}.case' only goes with '{here}.appointment' (the case whose appointment differs)")
         if item:
-            found.append(Answer(asks, item[0], appointment, case))
+            found.append(Answer(asks, item[0], appointment, case, answer_id))
     return tuple(found)
 
 
