@@ -79,6 +79,7 @@ def _segments(tokens: list[str], table: dict[str, str]) -> set[str] | None:
 
 
 GENERAL_TOPICS = ("oficinas", "citas", "contacto")
+FOLLOW_UP_ASPECT_ANSWER = 0.8   # a follow-up asking a section (fee, documents) gets a short answer only this sure
 PROCEDURE_OVER_TOPIC = 0.8    # a procedure within this share of a general topic's ranking score answers instead
 
 
@@ -246,9 +247,11 @@ class Engine:
         anchored = self.referrals.anchored(text) if fold(text) not in self.known_examples else None
         if anchored is not None:  # "la CURP de mi hijo", "RFC para facturar": that authority, whatever else matched
             return self._referral_answer(text, lang, anchored[0], match.confidence, full, f"anchor: {anchored[1]}")
+        asks_aspect = any(a in match.aspects for a in ("FEE", "DOCS", "DEADLINE"))
         if match.kind is MatchKind.NONE and match.has_words and last_entry in self.catalogue.entries:
             found = self.short_answer(text, last_entry)  # "apostille?" after an entry: that entry's short answer
-            if found is not None:
+            # "what do I bring for it?" asks the section: a short answer leads only when it is clearly the one asked
+            if found is not None and (not asks_aspect or found[1] >= FOLLOW_UP_ASPECT_ANSWER):
                 return self._short_answer(text, lang, self.catalogue.get(last_entry), match, found, full)
         if match.kind is not MatchKind.ENTRY:  # "do siblings count for family unity?": all of a phrasing's words
             phrase = self.answers.find(text, last_entry)
