@@ -82,16 +82,17 @@ def test_two_files_with_one_number_are_refused(monkeypatch):
 async def test_a_database_migrated_by_a_newer_release_is_refused_and_left_untouched(tmp_path, how):
     path = tmp_path / "bot.sqlite3"
     await (await Storage.open(path)).close()
+    newest = migrations()[-1][0]
     with sqlite3.connect(path) as db:
         if how == "user_version":
-            db.execute("PRAGMA user_version = 12")
+            db.execute(f"PRAGMA user_version = {newest + 2}")
         else:
-            db.execute("INSERT INTO schema_migrations (version) VALUES (11)")
+            db.execute(f"INSERT INTO schema_migrations (version) VALUES ({newest + 1})")
         before = db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
     with pytest.raises(StorageError) as refused:
         await Storage.open(path)
     message = str(refused.value)
-    assert "newer release" in message and "this release knows up to 0010" in message and "\n" not in message
+    assert "newer release" in message and f"this release knows up to {newest:04d}" in message and "\n" not in message
     with sqlite3.connect(path) as db:   # nothing rolled back, nothing added
         assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == before
 
@@ -107,5 +108,5 @@ def test_the_command_line_refuses_a_newer_database_with_one_line(tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip().splitlines() == [
             f"error: the database at DATABASE_PATH={path} was migrated by a newer release (schema 0099; this "
-            "release knows up to 0010): run that release, or restore a backup taken before the upgrade"]
+            f"release knows up to {migrations()[-1][0]:04d}): run that release, or restore a backup taken before the upgrade"]
     assert user_version(path) == 99
