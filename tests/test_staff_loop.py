@@ -215,3 +215,24 @@ async def test_the_old_examples_folder_is_imported_once_and_exported_as_yaml(tmp
     assert data["renovacion"] == {"examples": {"es": [RENEWAL_QUESTION]}}
     assert data["out_of_scope"] == {"es": ["hola"]}
     assert "# knowledge/procedures/renovacion.yaml" in exported
+
+
+async def test_python_m_bot_examples_export_prints_yaml_for_the_knowledge(tmp_path):
+    import yaml
+    from bot.storage import Storage
+    from .test_cli import run_bot
+    database = tmp_path / "bot.sqlite3"
+    storage = await Storage.open(database)
+    await storage.attached_examples.attach(entry_id="renovacion", language="es", text=RENEWAL_QUESTION,
+                                           staff_id="900", staff_name="Lupita")
+    await storage.attached_examples.attach(entry_id=OUT_OF_SCOPE, language="es", text=METRO_QUESTION,
+                                           staff_id="900", staff_name="Lupita")
+    await storage.close()
+    listed = run_bot("examples", env={"DATABASE_PATH": str(database)})
+    assert listed.returncode == 0, listed.stderr
+    assert RENEWAL_QUESTION in listed.stdout and "Lupita" in listed.stdout
+    exported = run_bot("examples", "--export", env={"DATABASE_PATH": str(database)})
+    assert exported.returncode == 0, exported.stderr
+    data = yaml.safe_load(exported.stdout)
+    assert data == {"renovacion": {"examples": {"es": [RENEWAL_QUESTION]}}, "out_of_scope": {"es": [METRO_QUESTION]}}
+    assert "# knowledge/procedures/renovacion.yaml" in exported.stdout
