@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.catalogue import Kind, load_catalogue
+from bot.knowledge.catalogue import Kind
 from bot.answers.engine import Engine
 from bot.answers.attached import Example, with_attached
 from bot.answers.matcher import MatchKind
