@@ -4,7 +4,8 @@ Grammar (ids are catalogue ids, broadcast ids or user ids):
   e:<entry>  s:<entry>:<section>  menu[:with|:without|:topics]  contact  lang:<es|en>
   human  nope  sub  sub:t:<topic>  sub:done  forget:yes  forget:no
   bcd:<both|skip|cancel|go|later>:<broadcast>  bcd:aud:<broadcast>:<audience>
-  bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>  ex:<question>[:<entry>]
+  bc:<pause|resume|cancel>:<broadcast>  ho:<take|release>:<user>  ex:<question>[:<entry>|:none]  exa:<question>
+  exr:<attached example>
   dl:<entry>:<YYYYMMDD> (this date for that window)  rem:<entry>:<YYYYMMDD> (remind me)  rems  remx:<reminder>
 """
 
@@ -42,7 +43,9 @@ class Kind(str, Enum):
     CONTROL = "control"
     CARD = "card"
     NOT_WHAT_I_ASKED = "not_what_i_asked"
-    EXAMPLE = "example"
+    EXAMPLE = "example"            # ex:<question>: which entry? ex:<question>:<entry> (or :none, out of scope)
+    EXAMPLE_ALL = "example_all"    # exa:<question>: every entry to choose from, not only the likely ones
+    EXAMPLE_REMOVE = "example_remove"
     DEADLINE = "deadline"          # a date the user confirmed (a button under "03/04: which one?")
     REMIND = "remind"
     REMINDERS = "reminders"
@@ -125,6 +128,14 @@ class Action:
     def example(question_id: int, entry_id: str | None = None) -> str:
         return f"ex:{question_id}" + (f":{entry_id}" if entry_id else "")
 
+    @staticmethod
+    def example_all(question_id: int) -> str:
+        return f"exa:{question_id}"
+
+    @staticmethod
+    def remove_example(example_id: int) -> str:
+        return f"exr:{example_id}"
+
 
 def _number(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
@@ -178,6 +189,10 @@ def parse(data: str | None) -> Parsed | None:
         if len(parts) == 2 and not _WORD.match(parts[1]):
             return None
         return Parsed(Kind.EXAMPLE, parts[1] if len(parts) == 2 else "", _number(parts[0]))
+    if head == "exa" and len(parts) == 1 and _number(parts[0]) is not None:
+        return Parsed(Kind.EXAMPLE_ALL, target=_number(parts[0]))
+    if head == "exr" and len(parts) == 1 and _number(parts[0]) is not None:
+        return Parsed(Kind.EXAMPLE_REMOVE, target=_number(parts[0]))
     if head in ("dl", "rem") and len(parts) == 2 and _WORD.match(parts[0]) and parse_day(parts[1]) is not None:
         return Parsed(Kind.DEADLINE if head == "dl" else Kind.REMIND, parts[0], extra=parts[1])
     if data == Action.REMINDERS:

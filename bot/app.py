@@ -21,6 +21,7 @@ from bot.runtime.config import Settings
 from bot.conversation.turn import FrontDoor
 from bot.deadlines.service import Deadlines
 from bot.answers.engine import Engine
+from bot.answers.examples import StaffExamples
 from bot.handoff.service import Handoff
 from bot.runtime.inbox import Inbox
 from bot.runtime.instance import InstanceLock
@@ -82,6 +83,9 @@ class App:
         settings = self.settings
         self.storage = storage = await Storage.open(settings.database_path)
         await convert_stored_texts(storage.broadcasts)   # texts stored as Telegram HTML by an older version
+        # the questions staff attached live in the database: the engine learns them now (and on /reload, attach)
+        self.examples = StaffExamples(self.engine, storage.attached_examples, settings.knowledge_dir)
+        await self.examples.start()
         self.outbox = Outbox(self.tuning.retry)
         self.inbox = Inbox(storage.inbox)
         self.deadlines = Deadlines(self.engine, storage.reminders, self.clock)
@@ -123,7 +127,7 @@ class App:
                                                self.handoff,
                                                self.broadcaster, self.drafts, self.channels["telegram"],
                                                StaffGate(self.channels["telegram"], settings.staff_chat_id,
-                                                         settings.admin_user_ids)))
+                                                         settings.admin_user_ids), self.examples))
             await self.telegram.start(self.web)
         if settings.whatsapp is not None:
             self._whatsapp_inbound(settings, storage)

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|examples|reminders|backup]`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Sequence
 from bot.knowledge.catalogue import KnowledgeError, load_catalogue
 from bot.runtime.config import ConfigError, Settings
 from bot.answers.engine import Engine
+from bot.answers.examples import StaffExamples
 from bot.runtime.logs import setup_logging
 from bot.answers.plain import to_plain
 from bot.runtime.clock import Clock, SystemClock, local_today
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the knowledge files and warn about placeholders")
     unanswered = sub.add_parser("unanswered", help="the questions the bot could not match, most frequent first")
     unanswered.add_argument("--limit", type=int, default=20)
+    examples = sub.add_parser("examples", help="the questions staff attached from the staff chat (in the database)")
+    examples.add_argument("--export", action="store_true",
+                          help="print them as YAML to paste into knowledge/ (to make them permanent)")
     reminders = sub.add_parser("reminders", help="the reminders users scheduled (safe while the bot runs)")
     reminders.add_argument("--json", action="store_true", help="one JSON object per line")
     backup = sub.add_parser("backup", help="copy the database (DATABASE_PATH) to PATH; safe while the bot runs")
@@ -52,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ask(settings, args)
         if command == "unanswered":
             return asyncio.run(unanswered(settings, args.limit))
+        if command == "examples":
+            return asyncio.run(examples(settings, export=args.export))
         if command == "reminders":
             return asyncio.run(reminders(settings, as_json=args.json))
         if command == "backup":
@@ -115,6 +121,7 @@ async def chat(settings: Settings) -> int:
     engine = Engine.from_directory(settings.knowledge_dir, data_dir=settings.data_dir)
     storage = await Storage.open(settings.database_path)
     try:
+        await StaffExamples(engine, storage.attached_examples, settings.knowledge_dir).start()  # what staff taught
         await TerminalChat(terminal_front_door(engine, storage)).run()
     finally:
         await storage.close()
@@ -134,6 +141,31 @@ async def unanswered(settings: Settings, limit: int) -> int:
         print("no unanswered questions")
     for row in rows:
         print(f"{row.count:5d}  {row.last_asked[:16]}  {row.text}")
+    return 0
+
+
+async def examples(settings: Settings, *, export: bool) -> int:
+    """The attached examples, one a line, or (--export) as YAML for the knowledge files; safe while the bot runs."""
+    from bot.answers.attached import Example, export_yaml
+    rows = []
+    if Path(settings.database_path).exists():
+        storage = await Storage.open(settings.database_path)
+        try:
+            rows = await storage.attached_examples.all()
+        finally:
+            await storage.close()
+    if export:
+        try:
+            catalogue = load_catalogue(settings.knowledge_dir)
+        except KnowledgeError:
+            catalogue = None  # still export; only the file names are missing
+        print(export_yaml([Example(r.entry_id, r.language, r.text) for r in rows], catalogue), end="")
+        return 0
+    if not rows:
+        print("no attached examples")
+    for row in rows:
+        print(f"{row.id:5d}  {row.created_at[:16]}  {row.entry_id:24}  {row.language}  "
+              f"{row.staff_name or '-':16}  {row.text}")
     return 0
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-from bot.knowledge.catalogue import REQUIRED_IDS, Appointment, Kind
+from bot.knowledge.catalogue import REQUIRED_IDS, Appointment, Kind, load_catalogue
 
 from .conftest import ROOT
 from .knowledge_helpers import edit, problems
@@ -139,7 +139,10 @@ def test_referral_needs_a_source(knowledge_copy):
     assert "entry 'ref_sat': 'sources' is missing: a referral must cite" in problems(knowledge_copy)
 
 
-def test_an_examples_file_for_an_unknown_entry_is_refused(knowledge_copy):
+def test_the_old_examples_folder_is_not_part_of_the_catalogue(knowledge_copy):
+    """Staff-attached questions live in the database now; knowledge/examples/ is imported once at start
+    (tests/test_staff_loop.py), never read as knowledge: even a file naming an unknown entry loads."""
     (knowledge_copy / "examples").mkdir()
     (knowledge_copy / "examples" / "nope.yaml").write_text("entry: nope\nexamples:\n  es: [hola]\n", encoding="utf-8")
-    assert "knowledge/examples/nope.yaml: 'entry' names unknown entry 'nope'" in problems(knowledge_copy)
+    catalogue = load_catalogue(knowledge_copy)
+    assert all(not e.attached for e in catalogue.entries.values())

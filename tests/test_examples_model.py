@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.knowledge.catalogue import Kind, load_catalogue
+from bot.knowledge.catalogue import Kind
 from bot.answers.engine import Engine
-from bot.answers.examples import add_example
+from bot.answers.attached import Example, with_attached
 from bot.answers.matcher import MatchKind
 
 from .knowledge_helpers import edit, problems
@@ -38,11 +38,12 @@ def test_examples_must_be_lists_per_language(knowledge_copy):
     assert "entry 'ref_sat': 'examples' is missing the 'en' list" in message
 
 
-def test_staff_attached_examples_are_merged_with_the_entry_own(knowledge_copy):
-    (knowledge_copy / "examples").mkdir()
-    (knowledge_copy / "examples" / "renovacion.yaml").write_text(
-        "entry: renovacion\nexamples:\n  es: [mi papelito de gringo ya casi no sirve]\n", encoding="utf-8")
-    entry = load_catalogue(knowledge_copy).get("renovacion")
+def test_staff_attached_examples_are_merged_with_the_entry_own(catalogue):
+    merged = with_attached(catalogue, [Example("renovacion", "es", "mi papelito de gringo ya casi no sirve"),
+                                       Example("none", "es", "mi gato perdió su collar"),
+                                       Example("no_such_entry", "es", "left out")])
+    assert "mi gato perdió su collar" in merged.out_of_scope["es"]
+    entry = merged.get("renovacion")
     assert "mi papelito de gringo ya casi no sirve" in entry.examples["es"]
     assert "renovar temporal" in entry.examples["es"]  # the entry's own examples are still there
     assert entry.attached == {"es": ("mi papelito de gringo ya casi no sirve",), "en": ()}
@@ -98,15 +99,16 @@ def test_the_fork_between_two_procedures_is_still_a_question(engine):
     assert engine.answer("unidad familiar").kind == "ambiguous"
 
 
-def test_a_staff_attached_example_changes_the_answer_after_reload(knowledge_copy):
+def test_a_staff_attached_example_changes_the_answer_and_reload_keeps_it(knowledge_copy):
     engine = Engine.from_directory(knowledge_copy)
     question = "mi papelito plastificado de gringo jubilado ya no sirve"
     assert engine.answer(question).intent != "renovacion"
-    add_example(engine, knowledge_copy, "renovacion", "es", question)  # what the /unanswered button does
+    engine.use_attached([Example("renovacion", "es", question)])  # what the /unanswered button does, after storing
     answer = engine.answer(question)
     assert answer.intent == "renovacion" and answer.decided_by == f"example: {question}"
-    fresh = Engine.from_directory(knowledge_copy)  # and after a restart
-    assert fresh.answer(question).intent == "renovacion"
+    engine.reload(knowledge_copy)  # the attached examples are kept
+    assert engine.answer(question).intent == "renovacion"
+    assert list(knowledge_copy.rglob("examples")) == []  # nothing written into the knowledge
 
 
 def test_the_classifier_learns_every_entry_and_the_out_of_scope_lines(engine, catalogue):

@@ -175,32 +175,4 @@ async def test_staff_reload_knowledge_without_a_restart_and_a_bad_edit_keeps_the
         assert "canje" in again.params["text"].lower()  # still answering with the knowledge that worked
 
 
-async def test_staff_attach_an_unanswered_question_to_an_entry_and_the_bot_uses_it_at_once(server, tmp_path):
-    import shutil
-    from bot.answers.engine import DEFAULT_KNOWLEDGE_DIR, Engine
-    from tests.telegram_helpers import buttons_of
-    knowledge = tmp_path / "knowledge"
-    shutil.copytree(DEFAULT_KNOWLEDGE_DIR, knowledge)
-    own = Engine.from_directory(knowledge)
-    async with running_bot(server, tmp_path / "bot.sqlite3", own, staff_chat_id=STAFF_CHAT,
-                           knowledge_dir=knowledge) as bot:
-        question = "mi papelito plastificado de gringo jubilado ya no sirve"
-        server.push_update(updates.private_text(BEN, question))
-        first = await reply_to(server, BEN["id"])
-        assert "s:renovacion" not in str(first.params.get("reply_markup"))  # not matched yet
-        server.push_update(in_topic(None, LUPITA, "/unanswered"))
-        listing = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "➕" in str(
-            c.params.get("reply_markup")))
-        plus = dict((label, data) for label, data in buttons_of(listing))["➕ 1"]
-        server.push_update(updates.callback(LUPITA, listing.result, plus))
-        chooser = await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "corresponde"
-                                        in c.params["text"])
-        renewal = next(data for _, data in buttons_of(chooser) if data.endswith(":renovacion"))
-        server.push_update(updates.callback(LUPITA, chooser.result, renewal))  # the classifier retrains (seconds)
-        await server.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "ahora un ejemplo" in
-                              c.params["text"], timeout=120)
-        assert (knowledge / "examples" / "renovacion.yaml").exists()
-        server.push_update(updates.private_text(BEN, question))
-        second = await reply_to(server, BEN["id"], count=2)
-        assert "s:renovacion" in str(second.params.get("reply_markup"))  # now the renewal, with its sections
-        assert await bot.storage.users.unanswered() == []
+# Attaching questions from /unanswered (in the database, with a read-only knowledge folder): tests/test_staff_loop.py

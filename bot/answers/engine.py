@@ -6,9 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from re import Pattern
+from typing import Iterable
 
 from bot.knowledge.catalogue import Answer as ShortAnswer
 from bot.knowledge.catalogue import Catalogue, Entry, Kind, load_catalogue
+from bot.answers.attached import Example, with_attached
 from bot.answers.classifier import Classifier, ClassifierSettings
 from bot.answers.decision import DecisionSettings, decide, family_question
 from bot.answers.intents import GENERAL, answer_classifier, intent_classifier
@@ -139,24 +141,35 @@ class Engine:
     `data_dir` is where trained classifier weights are cached (DATA_DIR); None trains in memory when the knowledge
     changed since this process last trained. `lexical=False` leaves the lexical matcher's entry choice out of every
     decision (its analysis still finds "how much?"-style aspects and place names), for benchmarks.
+    `attached` are the questions staff attached (plain values bot/app.py reads from the database): they join the
+    catalogue (bot/answers/attached.py) and so the classifier's training data; `use_attached` swaps them.
     """
 
     def __init__(self, catalogue: Catalogue, texts: Texts | None = None, *, data_dir: Path | str | None = None,
                  lexical: bool = True, decision: DecisionSettings | None = None,
-                 classifier_settings: ClassifierSettings | None = None):
+                 classifier_settings: ClassifierSettings | None = None, attached: Iterable[Example] = ()):
         self.texts = texts or Texts.load()
         self.lexical = lexical
         self.decision = decision or DecisionSettings()
         self.classifier_settings = classifier_settings or ClassifierSettings()
         self.cache = WeightsCache(Path(data_dir) if data_dir is not None else None)
-        self._build(catalogue)
+        self._build(catalogue, tuple(attached))
 
-    def reload(self, knowledge_dir: Path | str) -> None:
-        """Re-read the knowledge and switch to it at once; raises KnowledgeError (and keeps the running one)."""
-        self._build(load_catalogue(Path(knowledge_dir)))
+    def reload(self, knowledge_dir: Path | str, attached: Iterable[Example] | None = None) -> None:
+        """Re-read the knowledge and switch to it at once; raises KnowledgeError (and keeps the running one).
+        `attached` replaces the attached examples; None keeps the current ones."""
+        self._build(load_catalogue(Path(knowledge_dir)), self.attached if attached is None else tuple(attached))
 
-    def _build(self, catalogue: Catalogue) -> None:
+    def use_attached(self, attached: Iterable[Example]) -> None:
+        """Learn these attached examples instead of the current ones (same knowledge), then switch; the running
+        classifier answers until the new one is trained. Raises KnowledgeError (TrainingError) and keeps it."""
+        self._build(self.knowledge, tuple(attached))
+
+    def _build(self, knowledge: Catalogue, attached: tuple[Example, ...] = ()) -> None:
+        catalogue = with_attached(knowledge, attached)
         intents = intent_classifier(catalogue, self.cache, self.classifier_settings)  # before anything changes
+        self.knowledge = knowledge      # as read from the YAML, without the attached examples
+        self.attached = attached
         self.catalogue = catalogue
         self.intents = intents
         self.matcher = Matcher(documents(catalogue))

@@ -119,11 +119,12 @@ class Entry:
     notes: tuple[Item, ...] = ()
     sources: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
-    # `examples` holds the entry's own `examples:` and the questions staff attached; `attached` only the latter
+    # `examples` holds the entry's own `examples:` and the questions staff attached (the database's
+    # attached_examples, merged in by bot/answers/attached.py); `attached` only the latter
     attached: dict[str, tuple[str, ...]] = field(default_factory=dict)
     file: str = ""
     answers: tuple[Answer, ...] = ()
-    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions staff attached
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)   # real questions that ask for it
     window: WindowRule | None = None          # the user's own deadline, worked out from a date they give
     anchors: dict[str, tuple[str, ...]] = field(default_factory=dict)   # referral: terms only that authority owns
 
@@ -614,7 +615,7 @@ def _find_placeholders(value: Any, file: str, where: str, found: list[Placeholde
         found.append(Placeholder(file, where, value.strip()))
 
 
-EXAMPLES_FOLDER = "examples"
+EXAMPLES_FOLDER = "examples"   # knowledge/examples/: where staff-attached questions were once written (not read)
 OUT_OF_SCOPE_FILE = "out_of_scope"
 
 
@@ -655,31 +656,6 @@ def _check_out_of_scope(problems: Problems, name: str, lists: dict[str, tuple[st
                 problems.add(name, None, f"'{lang}' line {line!r} is also an example of entry '{owner}'")
 
 
-def _attach_examples(problems: Problems, name: str, raw: Any, entries: dict[str, Entry]) -> None:
-    """`entry: <id>` and `examples: {es: [...], en: [...]}`: real questions that ask for that entry."""
-    if not isinstance(raw, dict) or set(raw) - {"entry", "examples"}:
-        problems.add(name, None, "an examples file holds 'entry' (a catalogue id) and 'examples' (es/en lists)")
-        return
-    entry_id = raw.get("entry")
-    if entry_id not in entries:
-        problems.add(name, None, f"'entry' names unknown entry {entry_id!r}")
-        return
-    examples = raw.get("examples")
-    if not isinstance(examples, dict) or set(examples) - set(LANGUAGES):
-        problems.add(name, entry_id, "'examples' must be a mapping with 'es' and/or 'en' lists")
-        return
-    lists = {}
-    for lang in LANGUAGES:
-        values = examples.get(lang) or []
-        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-            problems.add(name, entry_id, f"'examples.{lang}' must be a list of questions")
-            return
-        lists[lang] = tuple(v.strip() for v in values)
-    entry = entries[entry_id]
-    merged = {lang: tuple(dict.fromkeys((*entry.examples.get(lang, ()), *lists[lang]))) for lang in LANGUAGES}
-    entries[entry_id] = dataclasses.replace(entry, examples=merged, attached=lists)
-
-
 def load_catalogue(root: Path) -> Catalogue:
     """Read every YAML file under `root`; raise KnowledgeError naming each problem."""
     problems = Problems()
@@ -692,9 +668,10 @@ def load_catalogue(root: Path) -> Catalogue:
     out_of_scope: dict[str, tuple[str, ...]] | None = None
     out_of_scope_name = ""
 
-    example_files: list[tuple[str, Any]] = []
     for path in sorted(root.rglob("*.y*ml")):
         name = str(path.relative_to(root.parent))
+        if path.relative_to(root).parts[0] == EXAMPLES_FOLDER:
+            continue  # the old home of staff-attached questions: imported into the database at start (attached.py)
         before = len(problems.items)
         raw = _read_yaml(problems, path, root)
         if path.stem == OUT_OF_SCOPE_FILE and path.parent == root:  # read, but a syntax error is reported once
@@ -702,9 +679,6 @@ def load_catalogue(root: Path) -> Catalogue:
             out_of_scope = _out_of_scope(problems, name, raw) if len(problems.items) == before else {}
             continue
         if raw is None:
-            continue
-        if path.parent.name == EXAMPLES_FOLDER:  # questions staff attached to an entry (knowledge/examples/<id>.yaml)
-            example_files.append((name, raw))
             continue
         _find_placeholders(raw, name, "", placeholders)
         if path.stem == "firm" and path.parent == root:
@@ -719,8 +693,6 @@ def load_catalogue(root: Path) -> Catalogue:
                 continue
             entries[entry.id] = entry
 
-    for name, raw in example_files:
-        _attach_examples(problems, name, raw, entries)
     for entry in entries.values():
         for rel in entry.related:
             if rel not in entries:

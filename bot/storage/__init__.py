@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.storage.attached_examples import AttachedExample, AttachedExampleRepository
 from bot.storage.broadcasts import Broadcast, BroadcastCounts, BroadcastRepository, Recipient
 from bot.storage.db import Database, StorageError, from_utc_iso, migrations, utc_iso
 from bot.storage.deliveries import DeliveryRepository
@@ -29,20 +30,21 @@ class Storage:
     deliveries: DeliveryRepository
     reminders: ReminderRepository
     health: HealthRepository
+    attached_examples: AttachedExampleRepository
 
     @classmethod
     async def open(cls, path: str | Path) -> "Storage":
         db = await Database.open(path)
         return cls(db, UserRepository(db), SubscriptionRepository(db), BroadcastRepository(db),
                    HandoffRepository(db), InboxRepository(db), DeliveryRepository(db), ReminderRepository(db),
-                   HealthRepository(db))
+                   HealthRepository(db), AttachedExampleRepository(db))
 
     async def close(self) -> None:
         await self.users.close()
         await self.db.close()
 
 
-__all__ = ["Arrival", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
+__all__ = ["Arrival", "AttachedExample", "AttachedExampleRepository", "Broadcast", "BroadcastCounts", "BroadcastRepository", "Conversation", "ConversationState",
            "Database", "Deadline", "DeliveryRepository", "Exchange", "HandoffRepository", "HealthRepository", "Heartbeat", "InboxItem", "InboxRepository", "MessageLink",
            "QuestionRecord", "Recipient", "Reminder", "ReminderRepository", "SendOutcome", "Storage", "StorageError", "SubscriptionRepository",
            "UnansweredQuestion", "User", "UserRepository", "from_utc_iso", "migrations", "utc_iso"]

@@ -72,6 +72,7 @@ class UnansweredQuestion:
     last_asked: str
     question_id: int = 0      # the latest of the group (staff attach it to an entry by this id)
     language: str = "es"
+    entry_id: str | None = None   # what the bot answered with ("Not what I asked"), None when it found nothing
 
 
 USER_COLUMNS = ("channel", "external_id", "language", "language_chosen", "display_name", "username", "active", "phone",
@@ -292,15 +293,15 @@ class UserRepository:
     async def unanswered(self, *, limit: int = 20) -> list[UnansweredQuestion]:
         """The questions the bot could not match, most frequent first (grouped by their folded text)."""
         rows = await self.db.fetchall(
-            "SELECT id, text, language, created_at FROM questions WHERE unanswered = 1 ORDER BY id")
+            "SELECT id, text, language, created_at, entry_id FROM questions WHERE unanswered = 1 ORDER BY id")
         groups: dict[str, list] = {}
         for row in rows:
             key = fold(row["text"])
             if not key:
                 continue
-            group = groups.setdefault(key, [row["text"], 0, "", 0, "es"])
+            group = groups.setdefault(key, [row["text"], 0, "", 0, "es", None])
             group[1] += 1
-            group[2], group[3], group[4] = row["created_at"], row["id"], row["language"]
+            group[2], group[3], group[4], group[5] = row["created_at"], row["id"], row["language"], row["entry_id"]
         ranked = sorted(groups.values(), key=lambda g: g[2], reverse=True)  # most recent first among equals
         ranked.sort(key=lambda g: g[1], reverse=True)
         return [UnansweredQuestion(*group) for group in ranked[:limit]]
@@ -311,8 +312,9 @@ class UserRepository:
         return QuestionRecord(row["text"], row["language"], row["kind"], row["entry_id"], row["created_at"]) \
             if row else None
 
-    async def answered_as(self, *, text: str, entry_id: str) -> int:
-        """Staff attached a question to an entry: it (and its repeats) leave the review list."""
+    async def answered_as(self, *, text: str, entry_id: str | None) -> int:
+        """Staff attached a question to an entry (None: marked it out of scope): it and its repeats leave the
+        review list."""
         async with self.db.transaction() as db:
             cursor = await db.execute("UPDATE questions SET unanswered = 0, entry_id = ? WHERE unanswered = 1 "
                                       "AND text = ?", (entry_id, text))

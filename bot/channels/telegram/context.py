@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot.answers.examples import StaffExamples
 from bot.conversation.assistant import Assistant
 from bot.conversation.turn import FrontDoor
 from bot.broadcasts.drafts import Drafts
@@ -33,6 +34,7 @@ class BotServices:
     drafts: Drafts | None
     channel: TelegramUserChannel
     gate: StaffGate
+    examples: StaffExamples
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 
 from telegram import InputFile, Message, Update
 from telegram.constants import ChatType
@@ -23,10 +24,11 @@ from bot.knowledge.catalogue import KnowledgeError
 from bot.languages import STAFF_LANGUAGE, hinted_language
 from bot.runtime.outbox import Purpose, Undeliverable
 from bot.runtime.ports import StaffMember
-from bot.answers.examples import add_example
+from bot.answers.attached import OUT_OF_SCOPE, ExampleRefused, check
 from bot.answers.replies import Block, Button, Reply, Style
 from bot.runtime.stats import chart_png, collect
 from bot.channels.telegram.broadcast_text import body_from
+from bot.storage import StorageError
 from bot.channels.telegram.context import ack, relay_item, services
 from bot.channels.telegram.render import escape
 from bot.channels.telegram.staff_gate import Membership
@@ -145,7 +147,8 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/unanswered: what users asked that the bot could not answer, most frequent first (for the catalogue)."""
+    """/unanswered: what users asked that the bot could not answer (or answered wrongly, "Not what I asked"), most
+    frequent first; ➕ teaches the bot one of them."""
     if not await _allowed(update, context):
         raise ApplicationHandlerStop
     rows = await services(context).storage.users.unanswered(limit=15)
@@ -153,16 +156,41 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await _say(update, context, _t(context, update, "staff.unanswered_none"))
         raise ApplicationHandlerStop
     lines = [_t(context, update, "staff.unanswered_title")]
-    lines += [f"{i}. " + _t(context, update, "staff.unanswered_line", count=r.count, text=r.text[:200],
-                            when=mexico_time(r.last_asked)) for i, r in enumerate(rows, 1)]
+    for i, r in enumerate(rows, 1):
+        line = f"{i}. " + _t(context, update, "staff.unanswered_line", count=r.count, text=r.text[:200],
+                             when=mexico_time(r.last_asked))
+        if r.entry_id:
+            line += _t(context, update, "staff.unanswered_gave", name=_entry_name(context, r.entry_id, _lang(update)))
+        lines.append(line)
     lines.append(_t(context, update, "staff.unanswered_attach"))
     buttons = [Button(f"➕ {i}", Action.example(r.question_id)) for i, r in enumerate(rows[:10], 1)]
     await _say(update, context, "\n".join(lines), buttons)
     raise ApplicationHandlerStop
 
 
-async def _example_button(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: int, entry_id: str) -> None:
-    """➕ under /unanswered: choose the entry; then the question becomes one of its examples, applied at once."""
+LIKELY_ENTRIES = 5   # the classifier's top candidates offered first when staff attach a question
+
+
+def _entry_name(context: ContextTypes.DEFAULT_TYPE, entry_id: str, lang: str) -> str:
+    engine = services(context).assistant.engine
+    if entry_id == OUT_OF_SCOPE:
+        return engine.texts(lang, "staff.out_of_scope")
+    entry = engine.catalogue.entries.get(entry_id)
+    return entry.name.get(lang) if entry is not None else entry_id
+
+
+def _likely_entries(engine, text: str, answered: str | None) -> list:
+    """The entries the classifier finds likeliest for the question (procedures and topics), the one the bot gave
+    (that the user said was wrong) left out."""
+    offered = {e.id for e in (*engine.catalogue.procedures(), *engine.catalogue.topics())}
+    ranked = [label for label, _ in engine.intents.predict(text).ranked if label in offered and label != answered]
+    return [engine.catalogue.get(label) for label in ranked[:LIKELY_ENTRIES]]
+
+
+async def _example_button(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: int, entry_id: str,
+                          *, every: bool = False) -> None:
+    """➕ under /unanswered: choose the entry (the likeliest first, or `every` one) or "out of scope"; then the
+    question is stored and learnt at once, and the staff member told the outcome, whatever it is."""
     svc = services(context)
     question = await svc.storage.users.question(question_id)
     if question is None:
@@ -172,22 +200,78 @@ async def _example_button(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     engine = svc.assistant.engine
     lang = _lang(update)
     if not entry_id:
-        entries = [*engine.catalogue.procedures(), *engine.catalogue.topics()]
+        entries = ([*engine.catalogue.procedures(), *engine.catalogue.topics()] if every
+                   else _likely_entries(engine, question.text, question.entry_id))
         buttons = [Button(e.name.get(lang)[:60], Action.example(question_id, e.id)) for e in entries]
+        if not every:
+            buttons.append(Button(_t(context, update, "button.example_more"), Action.example_all(question_id)))
+        buttons.append(Button(_t(context, update, "button.example_none"), Action.example(question_id, OUT_OF_SCOPE)))
         await _say(update, context, _t(context, update, "staff.example_which", text=question.text[:200]), buttons)
         return
-    if entry_id not in engine.catalogue.entries:
-        await _say(update, context, _t(context, update, "staff.example_gone"))
-        return
+    text = question.text
+    staff = _staff(update)
     try:
-        await asyncio.to_thread(add_example, engine, svc.settings.knowledge_dir, entry_id, question.language,
-                                question.text)
-    except KnowledgeError as exc:
-        await _say(update, context, _t(context, update, "staff.reload_failed", problems=str(exc)[:3000]))
+        check(engine.knowledge, entry_id, question.language, text)  # refused at once, before any learning
+        await _say(update, context, _t(context, update, "staff.example_learning", text=text[:200]))
+        attached = await svc.examples.attach(entry_id, question.language, text, staff_id=staff.id,
+                                             staff_name=staff.name)
+        await svc.storage.users.answered_as(text=text, entry_id=None if entry_id == OUT_OF_SCOPE else entry_id)
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the staff member is told; nothing changed
+        log.warning("attaching a question to %s failed: %s", entry_id, type(exc).__name__)
+        await _say(update, context, _t(context, update, "staff.example_failed", text=text[:200],
+                                       problem=_problem(context, update, exc)))
         return
-    await svc.storage.users.answered_as(text=question.text, entry_id=entry_id)
-    await _say(update, context, _t(context, update, "staff.example_added", text=question.text[:200],
-                                   name=engine.catalogue.get(entry_id).name.get(lang)))
+    key = "staff.example_out_of_scope" if entry_id == OUT_OF_SCOPE else "staff.example_added"
+    await _say(update, context, _t(context, update, key, text=text[:200], name=_entry_name(context, entry_id, lang)),
+               [Button(_t(context, update, "button.example_remove"), Action.remove_example(attached.example.id))])
+
+
+def _problem(context: ContextTypes.DEFAULT_TYPE, update: Update, exc: BaseException) -> str:
+    """Why an attach or a removal failed, in the staff member's language."""
+    if isinstance(exc, ExampleRefused):
+        return _t(context, update, exc.key, **exc.values)
+    detail = (str(exc) or type(exc).__name__)[:500]
+    if isinstance(exc, KnowledgeError):
+        return _t(context, update, "staff.example_training", problem=detail)
+    if isinstance(exc, (StorageError, sqlite3.Error)):
+        return _t(context, update, "staff.example_database", problem=detail)
+    return f"{type(exc).__name__}: {detail}"
+
+
+async def examples_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/examples: the questions staff attached (newest first), each with a ✖ button to remove it."""
+    if not await _allowed(update, context):
+        raise ApplicationHandlerStop
+    rows = await services(context).storage.attached_examples.recent(15)
+    if not rows:
+        await _say(update, context, _t(context, update, "staff.examples_none"))
+        raise ApplicationHandlerStop
+    lang = _lang(update)
+    lines = [_t(context, update, "staff.examples_title")]
+    lines += [_t(context, update, "staff.examples_line", number=i, text=r.text[:200],
+                 name=_entry_name(context, r.entry_id, lang), who=r.staff_name or "-",
+                 when=mexico_time(r.created_at)) for i, r in enumerate(rows, 1)]
+    buttons = [Button(f"✖ {i}", Action.remove_example(r.id)) for i, r in enumerate(rows, 1)]
+    await _say(update, context, "\n".join(lines), buttons)
+    raise ApplicationHandlerStop
+
+
+async def _remove_example(update: Update, context: ContextTypes.DEFAULT_TYPE, example_id: int) -> None:
+    svc = services(context)
+    await ack(update, context)
+    try:
+        removed = await svc.examples.remove(example_id)
+    except Exception as exc:  # noqa: BLE001 - told to the staff member; the example stays
+        example = await svc.storage.attached_examples.get(example_id)
+        await _say(update, context, _t(context, update, "staff.example_failed",
+                                       text=(example.text if example else str(example_id))[:200],
+                                       problem=_problem(context, update, exc)))
+        return
+    if removed is None:
+        await _say(update, context, _t(context, update, "staff.example_remove_gone"))
+        return
+    await _say(update, context, _t(context, update, "staff.example_removed", text=removed.text[:200],
+                                   name=_entry_name(context, removed.entry_id, _lang(update))))
 
 
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -222,7 +306,7 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     engine = svc.assistant.engine
     try:
-        await asyncio.to_thread(engine.reload, svc.settings.knowledge_dir)
+        await svc.examples.reload()  # the knowledge as edited, with the examples staff attached (the database's)
     except KnowledgeError as exc:
         await _say(update, context, _t(context, update, "staff.reload_failed", problems=str(exc)[:3000]))
     else:
@@ -238,8 +322,8 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query is not None
     parsed = parse(query.data)
-    if parsed is None or parsed.kind not in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE) \
-            or query.message is None:
+    if parsed is None or parsed.kind not in (Kind.DRAFT, Kind.CONTROL, Kind.CARD, Kind.EXAMPLE, Kind.EXAMPLE_ALL,
+                                             Kind.EXAMPLE_REMOVE) or query.message is None:
         await ack(update, context, _t(context, update, "staff.not_allowed"))
         raise ApplicationHandlerStop
     if not await _allowed(update, context):
@@ -260,6 +344,10 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                                           state=job.status if job else "?"))
     elif parsed.kind is Kind.EXAMPLE:
         await _example_button(update, context, parsed.target or 0, parsed.value)
+    elif parsed.kind is Kind.EXAMPLE_ALL:
+        await _example_button(update, context, parsed.target or 0, "", every=True)
+    elif parsed.kind is Kind.EXAMPLE_REMOVE:
+        await _remove_example(update, context, parsed.target or 0)
     else:
         await _card_button(update, context, parsed.value, parsed.target or 0)
     raise ApplicationHandlerStop
@@ -362,10 +450,11 @@ def register(application: Application, staff_chat_id: int | None) -> None:
     application.add_handler(CommandHandler(["unanswered", "sin_respuesta"], unanswered_command), group=group)
     application.add_handler(CommandHandler(["stats", "estadisticas"], stats_command), group=group)
     application.add_handler(CommandHandler(["reload", "recargar"], reload_command), group=group)
+    application.add_handler(CommandHandler(["examples", "ejemplos"], examples_command), group=group)
     application.add_handler(CommandHandler(["release", "liberar"], release_command), group=group)
     application.add_handler(CommandHandler("takeover", takeover_command), group=group)
     application.add_handler(CommandHandler(["note", "nota"], note_command), group=group)
-    application.add_handler(CallbackQueryHandler(staff_button, pattern=r"^(bcd|bc|ho|ex):"), group=group)
+    application.add_handler(CallbackQueryHandler(staff_button, pattern=r"^(bcd|bc|ho|ex|exa|exr):"), group=group)
     content = filters.TEXT | filters.PHOTO | filters.Document.ALL
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & content & ~filters.COMMAND, draft_input),
                             group=DRAFTS_GROUP)
