@@ -86,9 +86,9 @@ async def test_a_database_migrated_by_a_newer_release_is_refused_and_left_untouc
     await (await Storage.open(path)).close()
     with sqlite3.connect(path) as db:
         if how == "user_version":
-            db.execute("PRAGMA user_version = 12")
+            db.execute(f"PRAGMA user_version = {NEWEST + 2}")
         else:
-            db.execute("INSERT INTO schema_migrations (version) VALUES (11)")
+            db.execute("INSERT INTO schema_migrations (version) VALUES (?)", (NEWEST + 1,))
         before = db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
     with pytest.raises(StorageError) as refused:
         await Storage.open(path)
