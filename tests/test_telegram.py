@@ -309,3 +309,17 @@ async def test_a_conversation_keeps_the_thread_refers_elsewhere_and_follows_the_
     assert "Chapala" in chapala and "Sobre Expedición de documento migratorio por renovación" in chapala
     assert "Renewal of the temporary resident card" in await say(
         "sorry I don't speak Spanish, how do I renew my temporary card")
+
+
+async def test_a_token_revoked_while_polling_stops_polling_with_one_error(server, bot, caplog):
+    """@BotFather /revoke: getUpdates gets 401, which PTB's raw-request door reports as EndPointNotFound."""
+    import logging
+    caplog.set_level(logging.WARNING, logger="bot.channels.telegram.inbound")
+    server.revoke_token()
+    server.push_update(updates.private_text(BEN, "hola"))   # ends the long poll in flight
+    for _ in range(500):   # a bound on hanging, not on speed
+        if any("refused TELEGRAM_BOT_TOKEN" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records] == ["Telegram refused TELEGRAM_BOT_TOKEN; polling stopped"]
+    assert bot.telegram.poller._task.done()

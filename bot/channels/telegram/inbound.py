@@ -14,7 +14,7 @@ import warnings
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.runtime.inbox import Inbox
@@ -70,7 +70,9 @@ class Poller:
                     "getUpdates", api_kwargs={"offset": offset, "timeout": POLL_TIMEOUT,
                                               "allowed_updates": ALLOWED_UPDATES},
                     read_timeout=POLL_TIMEOUT + 10)
-            except InvalidToken:
+            except (InvalidToken, EndPointNotFound):
+                # A revoked token gets 401; PTB's do_api_request reports it as EndPointNotFound once the bot was
+                # initialised (getUpdates exists, so for it that can only mean the token was refused).
                 log.error("Telegram refused TELEGRAM_BOT_TOKEN; polling stopped")
                 return
             except Conflict:
