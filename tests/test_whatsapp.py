@@ -128,7 +128,7 @@ async def test_media_outside_a_takeover_gets_the_text_only_reply(graph, bot):
 
 async def test_subscription_and_a_broadcast_inside_and_outside_the_window(graph, telegram, bot):
     inside = graph.user(wa_id="5213312345672", name="Ines")
-    outside = graph.user(wa_id="5213312345673", name="Oscar")
+    outside = graph.user(wa_id="14155550173", name="Oscar")   # a +1 (US) number
     await graph.send_text(inside, "suscribirme")
     await replies(graph, inside)
     await graph.send_text(outside, "suscribirme", timestamp=time.time() - 25 * 3600)  # his last message: 25 h ago
@@ -154,6 +154,9 @@ async def test_subscription_and_a_broadcast_inside_and_outside_the_window(graph,
     shown = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "Novedades de la firma"
                                     in c.params["text"])  # the template text they will see, on one line
     assert "Nuevo horario de citas" in shown.params["text"] and "Guadalajara" in shown.params["text"]
+    us = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "+1 (EE. UU.)" in
+                                 c.params["text"])   # Oscar, outside his window: Marketing templates never reach him
+    assert us.params["text"].startswith("⚠️ 1 de ellos") and "“inm_update”" in us.params["text"]
     confirm = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "bcd:go" in
                                       str(c.params.get("reply_markup")))
     telegram.push_update(updates.callback(LUPITA, confirm.result, f"bcd:go:{broadcast_id}"))
