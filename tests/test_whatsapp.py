@@ -72,6 +72,7 @@ async def test_questions_in_both_languages_are_answered_with_reply_buttons_and_m
     answer = (await replies(graph, ana))[-1]
     assert "renovación" in (answer.text or "").lower() or "renov" in str(answer.body).lower()
     assert delivery.message_id in graph.read_marks
+    assert {c.path.split("/")[1] for c in graph.calls if c.endpoint == "messages"} == {"v26.0"}  # the default
     ben = graph.user(wa_id="14155550123", name="Ben")
     await graph.send_text(ben, "I lost my resident card, what do I do?")
     await graph.wait_for("interactive", lambda c: c.recipient == ben.key and c.result)

@@ -22,6 +22,10 @@ class ConfigError(Exception):
 WHATSAPP_REQUIRED = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET",
                      "WHATSAPP_VERIFY_TOKEN")
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+# The Graph API version the requests name (…/v26.0/<phone number id>/messages). Meta supports each version for about
+# two years; WHATSAPP_API_VERSION moves to a newer one without a release.
+DEFAULT_GRAPH_VERSION = "v26.0"
+_GRAPH_VERSION = re.compile(r"^v?(\d{2,3})\.0$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class WhatsAppSettings:
     app_secret: str = field(repr=False)
     verify_token: str = field(repr=False)
     api_base_url: str = DEFAULT_GRAPH_URL
+    api_version: str = DEFAULT_GRAPH_VERSION
     update_template: str = "inm_update"
     reply_template: str = "staff_reply"
     reminder_template: str = "inm_reminder"
@@ -50,8 +55,14 @@ class WhatsAppSettings:
         base = (get("WHATSAPP_API_BASE_URL") or DEFAULT_GRAPH_URL).rstrip("/")
         if not base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL (plain http only for 127.0.0.1 or localhost)")
+        version = get("WHATSAPP_API_VERSION") or DEFAULT_GRAPH_VERSION
+        match = _GRAPH_VERSION.match(version)
+        if match is None:
+            raise ConfigError(f"WHATSAPP_API_VERSION must be a Graph API version like {DEFAULT_GRAPH_VERSION}, "
+                              f"got {version!r}")
         return cls(get("WHATSAPP_ACCESS_TOKEN"), get("WHATSAPP_PHONE_NUMBER_ID"), get("WHATSAPP_APP_SECRET"),
-                   get("WHATSAPP_VERIFY_TOKEN"), base, get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
+                   get("WHATSAPP_VERIFY_TOKEN"), base, f"v{match.group(1)}.0",
+                   get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
                    get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply", get("WHATSAPP_REMINDER_TEMPLATE") or "inm_reminder")
 
 

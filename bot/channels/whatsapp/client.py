@@ -13,7 +13,6 @@ import httpx
 
 from bot.runtime.config import WhatsAppSettings
 
-API_VERSION = "v23.0"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 
@@ -32,7 +31,7 @@ class GraphError(Exception):
 class GraphClient:
     def __init__(self, settings: WhatsAppSettings):
         self.settings = settings
-        self.base = f"{settings.api_base_url}/{API_VERSION}"
+        self.base = f"{settings.api_base_url}/{settings.api_version}"   # WHATSAPP_API_VERSION
         self._http = httpx.AsyncClient(timeout=TIMEOUT, headers={"Authorization": f"Bearer {settings.access_token}"})
 
     async def close(self) -> None:
