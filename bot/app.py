@@ -157,7 +157,18 @@ class App:
         self.whatsapp_handlers = WhatsAppHandlers(storage, Conversation(self.assistant, self.subscriptions,
                                                                         self.handoff), self.handoff,
                                                   self.channels["whatsapp"])
-        self.inbox.handle("whatsapp", self.whatsapp_handlers.handle)
+        channel = self.channels["whatsapp"]
+        channel.person_has = lambda chat: self.handoff.has_person_at("whatsapp", chat)
+        self.inbox.handle("whatsapp", self._whatsapp_item)
+
+    async def _whatsapp_item(self, item) -> None:
+        """One stored WhatsApp update; the channel knows whose it is (typing is shown only when the bot answers)."""
+        from bot.channels.whatsapp.channel import HANDLING
+        token = HANDLING.set(item.chat_key)
+        try:
+            await self.whatsapp_handlers.handle(item)
+        finally:
+            HANDLING.reset(token)
 
     async def _blocked(self, channel: str, chat: str) -> None:
         """The one place a blocked user is handled: inactive, unsubscribed, and the staff topic told."""

@@ -72,6 +72,7 @@ async def test_questions_in_both_languages_are_answered_with_reply_buttons_and_m
     answer = (await replies(graph, ana))[-1]
     assert "renovación" in (answer.text or "").lower() or "renov" in str(answer.body).lower()
     assert delivery.message_id in graph.read_marks
+    assert delivery.message_id in graph.typing_marks   # "typing…" with the blue ticks: the bot is answering
     assert {c.path.split("/")[1] for c in graph.calls if c.endpoint == "messages"} == {"v26.0"}  # the default
     ben = graph.user(wa_id="14155550123", name="Ben")
     await graph.send_text(ben, "I lost my resident card, what do I do?")
@@ -179,8 +180,10 @@ async def test_takeover_both_ways_with_media_and_a_reply_after_the_window_closed
     assert "WhatsApp" in card.params["text"] and "+5213312345674" in card.params["text"]
     assert "abierta hasta" in card.params["text"]
     thread = [t for t in telegram.topics(STAFF_CHAT) if not t.deleted][-1].message_thread_id
-    await graph.send_media(ana, "image", PNG, "image/png", caption="mi visa")
+    visa = await graph.send_media(ana, "image", PNG, "image/png", caption="mi visa")
     photo = await telegram.wait_for("sendPhoto", lambda c: c.chat_id == STAFF_CHAT and c.result)
+    # read, but no "typing…": the bot is not the one who answers her now
+    assert visa.message_id in graph.read_marks and visa.message_id not in graph.typing_marks
     assert photo.params["message_thread_id"] == thread and photo.params["caption"] == "mi visa"
     telegram.push_update(updates.topic_text(STAFF_CHAT, thread, LUPITA, "Hola Ana, ¿cuándo entraste?", title="F"))
     await graph.wait_for("text", lambda c: c.recipient == ana.key and c.result

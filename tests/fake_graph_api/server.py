@@ -77,6 +77,7 @@ class FakeGraphApi:
         self.sent: list[SentMessage] = []
         self.inbound_ids: set[str] = set()
         self.read_marks: list[str] = []
+        self.typing_marks: list[str] = []     # read marks that also asked for the typing indicator
         self.calls: list[Call] = []
         self.validation_errors: list[Call] = []
         self.internal_errors: list[BaseException] = []
@@ -328,6 +329,8 @@ class FakeGraphApi:
         if fault is not None:
             raise fault.error()
         self.read_marks.append(message_id)
+        if body.get("typing_indicator") is not None:   # Meta shows it until the reply, for 25 s at most
+            self.typing_marks.append(message_id)
         return {"success": True}
 
     def _usable_media(self, media_id: str) -> StoredMedia | None:

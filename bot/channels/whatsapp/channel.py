@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from contextvars import ContextVar
 from typing import Awaitable, Callable
 
 from bot.broadcasts.content import compose
@@ -35,6 +36,9 @@ MEDIA = {"photo": ("image", WHATSAPP_LIMITS.image_types, WHATSAPP_LIMITS.image_b
 _BOLD = re.compile(r"</?(b|strong)>")
 _ITALIC = re.compile(r"</?(i|em)>")
 _TAG = re.compile(r"<[^>]+>")
+# The chat whose stored update is being handled in this task (set around each WhatsApp inbox item, bot/app.py):
+# mark_read() shows "typing…" only when the bot itself will answer that chat.
+HANDLING: ContextVar[str | None] = ContextVar("whatsapp_handling", default=None)
 
 
 def whatsapp_text(telegram_html: str) -> str:
@@ -60,6 +64,7 @@ class WhatsAppUserChannel:
         self.settings = settings
         self.fetch_file = fetch_file
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.person_has: Callable[[str], bool] = lambda chat: False   # a staff member has the chat (handoff)
 
     # ------------------------------------------------------------------ addressing and the window
     async def _user(self, chat: str) -> User:
@@ -199,5 +204,10 @@ class WhatsAppUserChannel:
         return await self._post(Purpose.NOTICE, user, {"type": "template", "template": {
             "name": self.settings.reply_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")}}})
 
-    async def mark_read(self, wamid: str) -> None:
-        await self.outbox.quietly(Purpose.ACK, CHANNEL, None, lambda: self.client.mark_read(wamid))
+    async def mark_read(self, wamid: str, *, typing: bool | None = None) -> None:
+        """The read receipt, with WhatsApp's typing indicator (shown until the reply, 25 s at most) when the bot is
+        answering; by default that is whenever the chat being handled is not with a staff member."""
+        if typing is None:
+            chat = HANDLING.get()
+            typing = chat is not None and not self.person_has(chat)
+        await self.outbox.quietly(Purpose.ACK, CHANNEL, None, lambda: self.client.mark_read(wamid, typing=typing))
