@@ -21,7 +21,8 @@ from bot.texts import Texts, TextsError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="start every configured channel (Telegram, WhatsApp); with none, the terminal chat")
+    sub.add_parser("run", help="start every configured channel (Telegram, WhatsApp); with none, the terminal chat "
+                              "(only in a terminal: under systemd or Docker that is a configuration error)")
     sub.add_parser("chat", help="talk to the assistant in the terminal")
     ask = sub.add_parser("ask", help="answer TEXT, or each line of standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(reminders(settings, as_json=args.json))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "run" and not (settings.telegram_bot_token or settings.whatsapp) and not sys.stdin.isatty():
+            raise ConfigError("no channel is configured (set TELEGRAM_BOT_TOKEN, or the four WHATSAPP_* variables); "
+                              "the terminal chat needs an interactive terminal")
         if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
             return asyncio.run(chat(settings))
         from bot.app import serve

@@ -37,3 +37,37 @@ async def test_the_client_calls_the_configured_version():
         await client.close()
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "WEBHOOK_"))}
+    env.update(extra)
+    return env
+
+
+def test_run_with_no_channel_and_no_terminal_is_a_configuration_error(tmp_path):
+    """systemd and Docker give the bot no terminal: it must not start a chat nobody can type into (or hang)."""
+    database = tmp_path / "bot.sqlite3"
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=clean_env(DATABASE_PATH=str(database)),
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: no channel is configured (set TELEGRAM_BOT_TOKEN, or the four WHATSAPP_* variables); the terminal "
+        "chat needs an interactive terminal"]
+    assert not database.exists()
+    bare = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=clean_env(DATABASE_PATH=str(database)),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert bare.returncode == 2 and "no channel is configured" in bare.stderr   # `python -m bot` means run
+
+
+def test_run_with_no_channel_in_a_terminal_still_starts_the_chat(tmp_path):
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, stdin=secondary,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=clean_env(DATABASE_PATH=str(tmp_path / "bot.sqlite3")))
+        os.write(primary, b"/quit\n")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert proc.returncode == 0, err
+    assert b"no channel is configured" not in err and out   # the chat greeted and said goodbye
