@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup|restore]`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     reminders.add_argument("--json", action="store_true", help="one JSON object per line")
     backup = sub.add_parser("backup", help="copy the database (DATABASE_PATH) to PATH; safe while the bot runs")
     backup.add_argument("path", help="the backup file to write (its folder is created; an older backup is replaced)")
+    restore = sub.add_parser("restore", help="put a backup in place of the database (DATABASE_PATH); the bot must be "
+                                             "stopped")
+    restore.add_argument("path", help="the backup file, or - to read it from standard input")
     return parser
 
 
@@ -56,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(reminders(settings, as_json=args.json))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "restore":
+            return restore(settings, args.path)
         if command == "run" and not (settings.telegram_bot_token or settings.whatsapp) and not sys.stdin.isatty():
             raise ConfigError("no channel is configured (set TELEGRAM_BOT_TOKEN, or the four WHATSAPP_* variables); "
                               "the terminal chat needs an interactive terminal")
@@ -164,6 +169,18 @@ def backup(settings: Settings, path: str) -> int:
     from bot.runtime.backup import BackupError, backup as make_backup
     try:
         result = make_backup(settings.database_path, path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
+def restore(settings: Settings, path: str) -> int:
+    """One line: what was restored, what will not be answered again, what was paused; errors one line, exit 1."""
+    from bot.runtime.backup import BackupError, restore as put_back
+    try:
+        result = put_back(path, settings.database_path)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
