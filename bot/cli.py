@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup|restore]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|reminders|backup|restore|health]`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="put a backup in place of the database (DATABASE_PATH); the bot must be "
                                              "stopped")
     restore.add_argument("path", help="the backup file, or - to read it from standard input")
+    sub.add_parser("health", help="exit 0 with one JSON line if the running bot is healthy, else 1 with one line "
+                                  "saying why (reads the database; safe while the bot runs)")
     return parser
 
 
@@ -61,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return backup(settings, args.path)
         if command == "restore":
             return restore(settings, args.path)
+        if command == "health":
+            return health(settings)
         if command == "run" and not (settings.telegram_bot_token or settings.whatsapp) and not sys.stdin.isatty():
             raise ConfigError("no channel is configured (set TELEGRAM_BOT_TOKEN, or the four WHATSAPP_* variables); "
                               "the terminal chat needs an interactive terminal")
@@ -186,3 +190,12 @@ def restore(settings: Settings, path: str) -> int:
         return 1
     print(result.summary())
     return 0
+
+
+def health(settings: Settings) -> int:
+    """Exit 0 and one JSON line when healthy; exit 1 and one `unhealthy: …` line (standard error) otherwise."""
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.health import check_database
+    report = asyncio.run(check_database(settings, SystemClock().now()))
+    print(report.line(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1

@@ -81,6 +81,9 @@ class Settings:
     handoff_release_minutes: int = 120
     question_retention_days: int = 180
     reminder_hours: tuple[int, int] = (8, 21)     # Mexico City hours in which reminders may go out
+    health_inbox_minutes: int = 10                # bot/runtime/health.py: an update pending longer = stuck inbox
+    health_polling_minutes: int = 5               # no getUpdates answer for longer = Telegram polling stopped
+    health_whatsapp_failures: int = 10            # this many WhatsApp sends failed in a row = unhealthy
     whatsapp: WhatsAppSettings | None = None
 
     def secrets(self) -> tuple[str | None, ...]:
@@ -113,6 +116,9 @@ class Settings:
             handoff_release_minutes=_positive(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
             question_retention_days=_positive(get("QUESTION_RETENTION_DAYS") or "180", "QUESTION_RETENTION_DAYS"),
             reminder_hours=_hours(get("REMINDER_HOURS") or "8-21"),
+            health_inbox_minutes=_positive(get("HEALTH_INBOX_MINUTES") or "10", "HEALTH_INBOX_MINUTES"),
+            health_polling_minutes=_positive(get("HEALTH_POLLING_MINUTES") or "5", "HEALTH_POLLING_MINUTES"),
+            health_whatsapp_failures=_positive(get("HEALTH_WHATSAPP_FAILURES") or "10", "HEALTH_WHATSAPP_FAILURES"),
             whatsapp=WhatsAppSettings.from_env(get),
         )
 

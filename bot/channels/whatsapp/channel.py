@@ -87,8 +87,12 @@ class WhatsAppUserChannel:
         key = user.external_id if isinstance(user, User) else user
         to = user.phone if isinstance(user, User) else (key if key.isdigit() else None)
         recipient = None if to else key   # known only by the business-scoped id
-        wamid = await self.outbox.deliver(purpose, CHANNEL, key,
-                                          lambda: self.client.send(to=to, recipient=recipient, message=message))
+        try:
+            wamid = await self.outbox.deliver(purpose, CHANNEL, key,
+                                              lambda: self.client.send(to=to, recipient=recipient, message=message))
+        except Undeliverable as exc:  # recorded for the health check (the last sends all failing = unhealthy)
+            await self.deliveries.refused(channel=CHANNEL, code=exc.code, error=exc.reason)
+            raise
         assert wamid is not None
         if isinstance(user, User):  # nothing is recorded about a user who asked to be forgotten
             await self.deliveries.accepted(channel=CHANNEL, message_id=wamid, user_id=user.id)
