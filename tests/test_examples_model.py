@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.knowledge.catalogue import Kind, load_catalogue
@@ -110,10 +108,9 @@ def test_a_staff_attached_example_changes_the_answer_after_reload(knowledge_copy
     assert fresh.answer(question).intent == "renovacion"
 
 
-def test_the_model_trains_fast_and_deterministically(catalogue):
-    start = time.perf_counter()
+def test_the_model_trains_deterministically(catalogue):
+    """(How fast it trains is measured by bench/bench_matching.py, not asserted here: a loaded machine is slow.)"""
     first = ExampleModel(model_samples(catalogue))
-    assert time.perf_counter() - start < 1.0
     second = ExampleModel(model_samples(catalogue))
     question = "my temp card runs out soon what do i do"
     assert first.guess(question) == second.guess(question)

@@ -42,6 +42,7 @@ class FakeBotApi:
         group_rate_per_minute: int | None = 20,
         time_scale: float = 1.0,
         bot_username: str = "test_bot",
+        clock: Callable[[], float] | None = None,
     ) -> None:
         prefix = token.split(":", 1)[0]
         if ":" not in token or not prefix.isdigit():
@@ -54,7 +55,8 @@ class FakeBotApi:
         self.state = BotState(bot_user(int(prefix), bot_username), self.faults)
         self.simulator = Simulator(self.state, self.spec)
         self.limiter: FloodLimiter | None = (
-            FloodLimiter(global_rate, per_chat_rate, group_rate_per_minute, time_scale) if enforce_limits else None
+            FloodLimiter(global_rate, per_chat_rate, group_rate_per_minute, time_scale, clock or time.monotonic)
+            if enforce_limits else None
         )
         self.calls: list[Call] = []
         self.validation_errors: list[Call] = []

@@ -78,6 +78,7 @@ class FakeGraphApi:
         self.inbound_ids: set[str] = set()
         self.read_marks: list[str] = []
         self.typing_marks: list[str] = []     # read marks that also asked for the typing indicator
+        self.pauses: list[tuple[str, str, float]] = []   # (endpoint, kind, seconds) of each latency or delay
         self.calls: list[Call] = []
         self.validation_errors: list[Call] = []
         self.internal_errors: list[BaseException] = []
@@ -249,6 +250,7 @@ class FakeGraphApi:
     async def _pause(self, endpoint: str, kind: str) -> None:
         seconds = self.latency + self.faults.take_delay(endpoint, kind)
         if seconds:
+            self.pauses.append((endpoint, kind, seconds))
             await asyncio.sleep(seconds)
 
     # POST /messages --------------------------------------------------------------------------------------------
