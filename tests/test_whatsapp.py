@@ -309,3 +309,21 @@ async def test_a_conversation_keeps_the_thread_refers_elsewhere_and_follows_the_
         "revisará tu pregunta" in str(graph.messages_to(ana)[-1].body)
     unanswered = await bot.storage.users.unanswered(limit=10)
     assert any("sorry I don't speak Spanish" in row.text for row in unanswered)
+
+
+async def test_template_status_and_quality_webhooks_tell_the_operators(graph, bot, caplog):
+    import logging
+    caplog.set_level(logging.INFO, logger="bot.channels.whatsapp.webhook")
+    paused = await graph.send_template_status("inm_update", "es_MX", "PAUSED", other_info={
+        "title": "FIRST_PAUSE", "description": "Your template was paused for 3 hours because of low quality."})
+    await graph.send_template_status("staff_reply", "en_US", "APPROVED")
+    await graph.send_template_quality("inm_reminder", "es_MX", "GREEN", "YELLOW")
+    assert paused.status == 200 and await bot.storage.inbox.counts() == {}   # nothing to handle, only to tell
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.channels.whatsapp.webhook"]
+    assert lines == [
+        ("ERROR", "WhatsApp template inm_update (es_MX), the bot's WHATSAPP_UPDATE_TEMPLATE, is now PAUSED: "
+                  "FIRST_PAUSE; Your template was paused for 3 hours because of low quality. (operators must act: "
+                  "WhatsApp Manager > Message templates; sends with it fail meanwhile)"),
+        ("INFO", "WhatsApp template staff_reply (en_US), the bot's WHATSAPP_REPLY_TEMPLATE, is now APPROVED"),
+        ("WARNING", "WhatsApp template inm_reminder (es_MX), the bot's WHATSAPP_REMINDER_TEMPLATE, quality changed "
+                    "from GREEN to YELLOW")]

@@ -641,6 +641,19 @@ class FakeGraphApi:
                  for e in errors or []]
         return await self.send_raw(self.business.status(wamid, status, self._stamp(timestamp), user, items))
 
+    async def send_template_status(self, name: str, language: str, event: str, *, reason: str | None = None,
+                                   other_info: JSONDict | None = None) -> Delivery:
+        """Meta's message_template_status_update webhook (APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, ...)."""
+        template_id = 1000 + sorted(self.templates).index((name, language)) if (name, language) in self.templates \
+            else 999
+        return await self.send_raw(self.business.template_status(template_id, name, language, event,
+                                                                 int(self.now()), reason, other_info))
+
+    async def send_template_quality(self, name: str, language: str, previous: str, new: str) -> Delivery:
+        """Meta's message_template_quality_update webhook (GREEN, YELLOW, RED, UNKNOWN)."""
+        return await self.send_raw(self.business.template_quality(999, name, language, previous, new,
+                                                                  int(self.now())))
+
     async def send_raw(self, payload: JSONDict | bytes, *, signature: str | None | object = _DEFAULT,
                        message_id: str | None = None) -> Delivery:
         """POST exactly this body; signed with the app secret unless `signature` is given (None = no header)."""
