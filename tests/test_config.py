@@ -71,3 +71,11 @@ def test_run_with_no_channel_in_a_terminal_still_starts_the_chat(tmp_path):
         os.close(secondary)
     assert proc.returncode == 0, err
     assert b"no channel is configured" not in err and out   # the chat greeted and said goodbye
+
+
+def test_env_example_lists_every_setting_the_bot_reads():
+    import re
+    source = (ROOT / "bot" / "runtime" / "config.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'get\("([A-Z][A-Z0-9_]+)"\)', source))
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M))
+    assert read and read == listed, (sorted(read - listed), sorted(listed - read))
