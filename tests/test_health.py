@@ -134,7 +134,7 @@ async def telegram():
         yield fake
 
 
-async def until(condition, what: str, timeout: float = 20.0) -> None:
+async def until(condition, what: str, timeout: float = 60.0) -> None:
     """Wait for something the bot does in the background (a bound on hanging, not on speed)."""
     for _ in range(int(timeout / 0.02)):
         if await condition():

@@ -71,7 +71,7 @@ async def test_adding_the_bot_to_a_group_logs_the_groups_id_at_info(server, bot,
     caplog.set_level(logging.INFO, logger="bot.channels.telegram.staff_handlers")
     server.push_update(updates.my_chat_member_added(updates.group_chat(SUPERGROUP, "Firma", is_forum=True), OWNER,
                                                     status="administrator"))
-    for _ in range(500):   # until the update is stored and handled (a bound on hanging, not on speed)
+    for _ in range(3000):   # until the update is stored and handled (a bound on hanging, not on speed)
         if (await bot.storage.inbox.counts()).get("done"):
             break
         await asyncio.sleep(0.02)

@@ -40,7 +40,7 @@ async def bot(graph, telegram, tmp_path, engine):
         yield app
 
 
-async def replies(graph, user, count: int = 1, timeout: float = 5):
+async def replies(graph, user, count: int = 1, timeout: float = 60):
     await graph.wait_for("messages", lambda c: c.recipient == user.key and c.kind != "read" and c.result,
                          count=count, timeout=timeout)
     return [m for m in graph.messages_to(user)]
@@ -163,7 +163,7 @@ async def test_subscription_and_a_broadcast_inside_and_outside_the_window(graph,
                                       str(c.params.get("reply_markup")))
     telegram.push_update(updates.callback(LUPITA, confirm.result, f"bcd:go:{broadcast_id}"))
     await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "terminado" in c.params["text"],
-                            timeout=10)
+                            timeout=60)
     got_inside = graph.messages_to(inside)[-1]
     assert got_inside.type == "text" and "Nuevo horario de citas" in got_inside.text
     got_outside = graph.messages_to(outside)[-1]

@@ -207,7 +207,7 @@ class FakeBotApi:
         return [c for c in self.calls if c.method.lower() == method.lower() and _matches(c, filters)]
 
     async def wait_for(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, count: int = 1, timeout: float = 5.0
+        self, method: str, predicate: Callable[[Call], bool] | None = None, count: int = 1, timeout: float = 30.0
     ) -> Call:
         """Wait until `count` matching calls exist (old ones count) and return the count-th one."""
         loop = asyncio.get_running_loop()

@@ -434,13 +434,13 @@ class FakeGraphApi:
                 and all(getattr(c, k) == v for k, v in filters.items())]
 
     async def wait_for(self, kind: str | None, predicate: Callable[[Call], bool] | None = None, count: int = 1,
-                       timeout: float = 5.0) -> Call:
+                       timeout: float = 30.0) -> Call:
         """Wait until `count` matching calls exist (earlier ones count) and return the count-th."""
         return await self._wait(lambda: [c for c in self.calls_to(kind) if predicate is None or predicate(c)],
                                 count, timeout, f"call(s) to {kind}", lambda: [c.summary() for c in self.calls])
 
     async def wait_for_delivery(self, predicate: Callable[[Delivery], bool] | None = None, count: int = 1,
-                                timeout: float = 5.0) -> Delivery:
+                                timeout: float = 30.0) -> Delivery:
         """Wait for webhook deliveries (e.g. the background `failed` status of an async failure)."""
         return await self._wait(lambda: [d for d in self.deliveries if predicate is None or predicate(d)],
                                 count, timeout, "webhook deliveries",
