@@ -334,3 +334,9 @@ def test_dataclass_replace_keeps_the_health_settings():
     from bot.runtime.config import Settings
     settings = dataclasses.replace(Settings(), health_inbox_minutes=3)
     assert HealthRules.from_settings(settings).inbox_stuck == dt.timedelta(minutes=3)
+
+
+def test_a_problem_is_always_one_line():
+    from bot.runtime.health import Health
+    assert Health(("WhatsApp: the last 3 sends all failed (latest: 131042: payment\nissue)", "b")).line() == \
+        "unhealthy: WhatsApp: the last 3 sends all failed (latest: 131042: payment issue); b"

@@ -57,7 +57,7 @@ class Health:
         """One line: the JSON facts when healthy, otherwise every problem, most important first."""
         if self.ok:
             return json.dumps({"status": "ok", **self.facts}, separators=(",", ":"))
-        return "unhealthy: " + "; ".join(self.problems)
+        return "unhealthy: " + "; ".join(" ".join(problem.split()) for problem in self.problems)  # one line
 
 
 def _age(now: dt.datetime, iso: str) -> dt.timedelta:
