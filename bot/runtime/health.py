@@ -164,8 +164,11 @@ async def check_database(settings: Settings, now: dt.datetime) -> Health:
     if not Path(path).is_file():
         return Health((f"no database at DATABASE_PATH={path} (the bot has never run with it)",))
     problems: list[str] = []
-    if not lock_held(path):
-        problems.append(f"the bot is not running (no process holds {path}.lock)")
+    try:
+        if not lock_held(path):
+            problems.append(f"the bot is not running (no process holds {path}.lock)")
+    except OSError as exc:   # e.g. another user than the bot's: the lock file is the bot's own (mode 0600)
+        problems.append(f"cannot check {path}.lock ({exc.strerror or exc}): run the command as the bot's user")
     try:
         db = await Database.open_readonly(path)
     except StorageError as exc:
