@@ -12,11 +12,14 @@ import logging
 import signal
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from bot.conversation.assistant import Assistant
 from bot.broadcasts.drafts import Drafts
 from bot.broadcasts.legacy import convert_stored_texts
 from bot.broadcasts.sender import Broadcaster
 from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.health import POLLING, HealthRules, HeartbeatWriter, check, expects_polling
 from bot.runtime.config import Settings
 from bot.conversation.turn import FrontDoor
 from bot.deadlines.service import Deadlines
@@ -101,7 +104,8 @@ class App:
             from bot.channels.telegram.desk import TelegramStaffDesk
             from bot.channels.telegram.staff_gate import StaffGate
             self.telegram = TelegramAdapter(settings, self.outbox, self.inbox, overall_rate=self.tuning.overall_rate,
-                                            group_rate_per_minute=self.tuning.group_rate_per_minute)
+                                            group_rate_per_minute=self.tuning.group_rate_per_minute,
+                                            heartbeat=HeartbeatWriter(storage.health, POLLING, self.clock.now))
             await self.telegram.initialize(stop)
             channel = TelegramUserChannel(self.telegram.bot, self.outbox, self.engine.texts)
             self.channels[channel.name] = channel
@@ -131,7 +135,8 @@ class App:
             await self.telegram.start(self.web)
         if settings.whatsapp is not None:
             self._whatsapp_inbound(settings, storage)
-        if self.web.has_routes:
+        if self.web.has_routes:  # a web server runs only for webhooks; /healthz rides along
+            self.web.route("GET", "/healthz", self._healthz)
             await self.web.start()
         if self.drafts is not None:
             await self.drafts.load()
@@ -149,6 +154,7 @@ class App:
         assert settings.whatsapp is not None
         self.graph = GraphClient(settings.whatsapp)
         self.outbox.register("whatsapp", classify)
+        storage.deliveries.on_failed = self._failed_later
         fetch = self.desk.fetch if self.desk is not None else None
         channel = WhatsAppUserChannel(self.graph, self.outbox, storage.deliveries, self.engine.texts,
                                       settings.whatsapp, fetch_file=fetch, clock=self.clock.now)
@@ -163,7 +169,36 @@ class App:
         self.web.route("GET", PATH, verify)
         self.web.route("POST", PATH, receive)
         self.whatsapp_handlers = WhatsAppHandlers(storage, self.front, self.handoff, self.channels["whatsapp"])
-        self.inbox.handle("whatsapp", self.whatsapp_handlers.handle)
+        channel = self.channels["whatsapp"]
+        channel.person_has = lambda chat: self.handoff.has_person_at("whatsapp", chat)
+        self.inbox.handle("whatsapp", self._whatsapp_item)
+
+    async def _whatsapp_item(self, item) -> None:
+        """One stored WhatsApp update; the channel knows whose it is (typing is shown only when the bot answers)."""
+        from bot.channels.whatsapp.channel import HANDLING
+        token = HANDLING.set(item.chat_key)
+        try:
+            await self.whatsapp_handlers.handle(item)
+        finally:
+            HANDLING.reset(token)
+
+    async def _failed_later(self, channel: str, code: int | None, error: str) -> None:
+        """A message the channel accepted, then reported failed: an error for the operators when it is theirs."""
+        from bot.channels.whatsapp.classify import ACTIONS, explain
+        if code in ACTIONS:
+            log.error("%s: a sent message failed, operators must act: %s", channel, explain(code, error))
+
+    async def health(self):
+        """The health check on this process's own database and clock (GET /healthz)."""
+        assert self.storage is not None
+        return await check(self.storage.health, self.clock.now(), HealthRules.from_settings(self.settings),
+                           polling=expects_polling(self.settings), whatsapp=self.settings.whatsapp is not None)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        report = await self.health()
+        if report.ok:
+            return web.Response(text=report.line() + "\n", content_type="application/json")
+        return web.Response(status=503, text=report.line() + "\n", content_type="text/plain")
 
     async def _blocked(self, channel: str, chat: str) -> None:
         """A send found the user unreachable: the front door's one handling (inactive, unsubscribed, staff told)."""
@@ -184,6 +219,7 @@ class App:
         questions = await self.storage.users.delete_questions_before(
             utc_iso(now - dt.timedelta(days=self.settings.question_retention_days)))
         updates = await self.storage.inbox.delete_handled_before(utc_iso(now - dt.timedelta(days=INBOX_KEEP_DAYS)))
+        await self.storage.health.prune_send_log()
         if questions or updates:
             log.info("retention: deleted %d questions and %d handled updates", questions, updates)
         return questions, updates

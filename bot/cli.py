@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|chat|ask|check|unanswered|examples|reminders|backup]`."""
+"""Command line: `python -m bot [run|chat|ask|check|unanswered|examples|reminders|backup|restore|health]`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from bot.texts import Texts, TextsError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="INM procedures assistant (es/en).")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="start every configured channel (Telegram, WhatsApp); with none, the terminal chat")
+    sub.add_parser("run", help="start every configured channel (Telegram, WhatsApp); with none, the terminal chat "
+                              "(only in a terminal: under systemd or Docker that is a configuration error)")
     sub.add_parser("chat", help="talk to the assistant in the terminal")
     ask = sub.add_parser("ask", help="answer TEXT, or each line of standard input")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -41,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     reminders.add_argument("--json", action="store_true", help="one JSON object per line")
     backup = sub.add_parser("backup", help="copy the database (DATABASE_PATH) to PATH; safe while the bot runs")
     backup.add_argument("path", help="the backup file to write (its folder is created; an older backup is replaced)")
+    restore = sub.add_parser("restore", help="put a backup in place of the database (DATABASE_PATH); the bot must be "
+                                             "stopped")
+    restore.add_argument("path", help="the backup file, or - to read it from standard input")
+    sub.add_parser("health", help="exit 0 with one JSON line if the running bot is healthy, else 1 with one line "
+                                  "saying why (reads the database; safe while the bot runs)")
     return parser
 
 
@@ -62,6 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(reminders(settings, as_json=args.json))
         if command == "backup":
             return backup(settings, args.path)
+        if command == "restore":
+            return restore(settings, args.path)
+        if command == "health":
+            return health(settings)
+        if command == "run" and not (settings.telegram_bot_token or settings.whatsapp) and not sys.stdin.isatty():
+            raise ConfigError("no channel is configured (set TELEGRAM_BOT_TOKEN, or the four WHATSAPP_* variables); "
+                              "the terminal chat needs an interactive terminal")
         if command == "chat" or not (settings.telegram_bot_token or settings.whatsapp):
             return asyncio.run(chat(settings))
         from bot.app import serve
@@ -204,3 +217,24 @@ def backup(settings: Settings, path: str) -> int:
         return 1
     print(result.summary())
     return 0
+
+
+def restore(settings: Settings, path: str) -> int:
+    """One line: what was restored, what will not be answered again, what was paused; errors one line, exit 1."""
+    from bot.runtime.backup import BackupError, restore as put_back
+    try:
+        result = put_back(path, settings.database_path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
+def health(settings: Settings) -> int:
+    """Exit 0 and one JSON line when healthy; exit 1 and one `unhealthy: …` line (standard error) otherwise."""
+    from bot.runtime.clock import SystemClock
+    from bot.runtime.health import check_database
+    report = asyncio.run(check_database(settings, SystemClock().now()))
+    print(report.line(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1

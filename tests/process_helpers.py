@@ -59,7 +59,7 @@ class BotProcess:
         return self.log.read_text(errors="replace")
 
 
-async def until(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
+async def until(predicate, timeout: float = 60.0, step: float = 0.05) -> None:
     """Wait (without blocking the fake server's loop) until predicate() is true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -66,7 +66,7 @@ def buttons_of(call) -> list[tuple[str, str]]:
     return [(b["text"], b.get("callback_data", "")) for row in markup.get("inline_keyboard", []) for b in row]
 
 
-async def reply_to(server: FakeBotApi, chat_id: int, count: int = 1, timeout: float = 5):
+async def reply_to(server: FakeBotApi, chat_id: int, count: int = 1, timeout: float = 60):
     """The count-th successful sendMessage to `chat_id` (counting from the start of the test)."""
     return await server.wait_for("sendMessage", lambda c: c.chat_id == chat_id and c.result is not None,
                                  count=count, timeout=timeout)

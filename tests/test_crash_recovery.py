@@ -40,7 +40,7 @@ async def test_kill_9_during_a_batch_of_questions_loses_no_question(server, tmp_
     assert before < total, "the bot answered everything before the kill; nothing was tested"
     second = BotProcess(env, tmp_path / "second.log").start()
     try:
-        await until(lambda: all(answered(server, u["id"]) >= 3 for u in USERS), timeout=30)
+        await until(lambda: all(answered(server, u["id"]) >= 3 for u in USERS), timeout=60)
     finally:
         assert await second.terminate() == 0
     replies = sum(answered(server, u["id"]) for u in USERS)
@@ -68,9 +68,11 @@ async def test_kill_9_during_a_takeover_burst_loses_no_message_either_way(server
         return {c.params["message_id"] for c in server.calls_to("copyMessage")
                 if c.result is not None and c.params["from_chat_id"] == from_chat} & set(ids)
 
-    try:  # the staff group takes 20 messages a minute (then one every 3 s): ~30 s of copies after the restart
+    try:
+        # a bound on hanging, not on speed: the relays into the staff group alone take up to a minute at
+        # Telegram's 20 messages a minute per group (AIORateLimiter), more on a loaded machine
         await until(lambda: len(copied(ben["id"], user_ids)) == 40 and len(copied(STAFF_CHAT, staff_ids)) == 40,
-                    timeout=90)
+                    timeout=180)
     finally:
         assert await second.terminate() == 0
     assert len(copied(ben["id"], user_ids)) == 40 and len(copied(STAFF_CHAT, staff_ids)) == 40

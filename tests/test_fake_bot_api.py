@@ -151,12 +151,13 @@ async def test_get_updates_offset_and_long_poll(server: FakeBotApi, bot: Bot) ->
     assert [u.message.text for u in got] == ["a", "b"]
     got = await bot.get_updates(offset=got[-1].update_id + 1, timeout=0)
     assert [u.message.text for u in got] == ["c"]
-    waiting = asyncio.create_task(bot.get_updates(offset=got[-1].update_id + 1, timeout=3))
-    await asyncio.sleep(0.1)
+    polls = server.state.updates._generation
+    waiting = asyncio.create_task(bot.get_updates(offset=got[-1].update_id + 1, timeout=60, read_timeout=70))
+    while server.state.updates._generation == polls:   # until the long poll has reached the server
+        await asyncio.sleep(0.01)
     server.push_update(updates.command(ANA, "/start", "ref42"))
-    started = asyncio.get_running_loop().time()
-    later = await asyncio.wait_for(waiting, 2)
-    assert asyncio.get_running_loop().time() - started < 1
+    # the push wakes the long poll: it answers long before its 60 s timeout (20 s is only a bound on hanging)
+    later = await asyncio.wait_for(waiting, 20)
     assert later[0].message.text == "/start ref42" and later[0].message.entities[0].type == "bot_command"
 
 
@@ -268,17 +269,18 @@ async def test_injected_errors_map_to_ptb_exceptions(server: FakeBotApi, bot: Bo
 
 @pytest.mark.asyncio
 async def test_flood_limits() -> None:
-    async with FakeBotApi(enforce_limits=True, per_chat_rate=1, time_scale=0.1) as server:
+    now = [1000.0]   # the limiter's clock, moved by hand: the windows never depend on how fast this runs
+    async with FakeBotApi(enforce_limits=True, per_chat_rate=1, time_scale=0.1, clock=lambda: now[0]) as server:
         async with Bot(server.token, base_url=server.base_url) as bot:
             await bot.send_message(1, "a")
             with pytest.raises(RetryAfter) as exc:
                 await bot.send_message(1, "b")
             assert exc.value.retry_after >= dtm.timedelta(seconds=1)
             await bot.send_chat_action(1, "typing")  # not a message: not limited
-            await asyncio.sleep(0.15)  # the 1 s window scaled to 0.1 s
+            now[0] += 0.15  # the 1 s window scaled to 0.1 s
             await bot.send_message(1, "c")
             assert server.flood_429s == 1
-    async with FakeBotApi(enforce_limits=True, global_rate=5) as server:
+    async with FakeBotApi(enforce_limits=True, global_rate=5, clock=lambda: now[0]) as server:
         async with Bot(server.token, base_url=server.base_url) as bot:
             results = [await _try(bot.send_message(100 + i, "x")) for i in range(8)]
             assert [type(r).__name__ for r in results] == ["Message"] * 5 + ["RetryAfter"] * 3

@@ -157,23 +157,57 @@ async def test_whatsapp_codes_map_to_the_same_policy():
     assert whatsapp(GraphError(400, 100, "bad param")).outcome is Outcome.REJECTED
 
 
-async def test_a_throughput_limit_holds_every_chat_of_that_channel():
-    import asyncio
-    import time
+def test_whatsapp_codes_that_are_not_retries_and_those_the_operators_must_fix():
+    from bot.channels.whatsapp.classify import RECIPIENT_ONLY, classify as whatsapp
+    from bot.channels.whatsapp.client import GraphError
+    marketing = whatsapp(GraphError(400, 131049, "This message was not delivered to maintain healthy ecosystem "
+                                                 "engagement."))
+    assert marketing.outcome is Outcome.REJECTED and not marketing.alert and marketing.code == 131049
+    assert "per-user marketing limit" in marketing.reason and 131049 in RECIPIENT_ONLY
+    for code, words in ((131042, "payment method"), (132015, "paused"), (132016, "disabled"),
+                        (190, "WHATSAPP_ACCESS_TOKEN")):
+        verdict = whatsapp(GraphError(400, code, "refused"))
+        assert verdict.outcome is Outcome.REJECTED and verdict.alert and verdict.code == code, code
+        assert words in verdict.reason and code not in RECIPIENT_ONLY
+
+
+async def test_a_refusal_the_operators_must_fix_is_logged_as_an_error_with_its_code(caplog):
+    import logging
     from bot.channels.whatsapp.classify import classify as whatsapp
     from bot.channels.whatsapp.client import GraphError
     box = Outbox(RetryRules())
     box.register("whatsapp", whatsapp)
+    caplog.set_level(logging.WARNING, logger="bot.runtime.outbox")
+    with pytest.raises(Undeliverable) as refused:
+        await box.deliver(Purpose.BROADCAST, "whatsapp", "a", Flaky(GraphError(400, 131042, "payment issue")))
+    assert refused.value.code == 131042 and refused.value.outcome is Outcome.REJECTED
+    with pytest.raises(Undeliverable):
+        await box.deliver(Purpose.BROADCAST, "whatsapp", "b", Flaky(GraphError(400, 131049, "ecosystem")))
+    levels = [(r.levelname, "operators must act" in r.getMessage()) for r in caplog.records]
+    assert levels == [("ERROR", True), ("WARNING", False)]
+
+
+async def test_a_throughput_limit_holds_every_chat_of_that_channel():
+    import asyncio
+    from bot.channels.whatsapp.classify import classify as whatsapp
+    from bot.channels.whatsapp.client import GraphError
+    clock = Clock()
+
+    async def sleep(seconds: float) -> None:   # virtual time: a wait moves the clock, then lets others run
+        await clock.sleep(seconds)
+        await asyncio.sleep(0)
+    box = Outbox(RetryRules(), sleep=sleep, clock=clock)
+    box.register("whatsapp", whatsapp)
     first = Flaky(GraphError(429, 130429, "throughput"))
-    started = time.monotonic()
     task = asyncio.create_task(box.deliver(Purpose.BROADCAST, "whatsapp", "a", first))
     while first.calls == 0:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
     other_sent_at = []
 
     async def other():
-        other_sent_at.append(time.monotonic())
+        other_sent_at.append(clock.now)
         return "sent"
     await box.deliver(Purpose.BROADCAST, "whatsapp", "b", other)
     await task
-    assert other_sent_at[0] - started >= 0.9  # another user's message waited for the channel's limit too
+    assert first.calls == 2 and 1.0 in clock.sleeps
+    assert other_sent_at[0] >= 1.0  # another user's message waited for the channel's limit too

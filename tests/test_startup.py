@@ -21,12 +21,12 @@ async def server():
         yield fake
 
 
-def run_bot(env: dict[str, str], timeout: float = 20) -> subprocess.CompletedProcess:
+def run_bot(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
-async def run_bot_async(env: dict[str, str], timeout: float = 20) -> tuple[int, str]:
+async def run_bot_async(env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
     """The same, without blocking the loop the fake server runs on."""
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
                                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -46,14 +46,14 @@ async def test_a_second_process_on_the_same_database_waits_and_takes_over(server
     first = BotProcess(env, tmp_path / "first.log").start()
     await until(lambda: server.calls_to("deleteWebhook"))
     second = BotProcess(env, tmp_path / "second.log").start()
-    await until(lambda: "standby" in second.output(), timeout=20)
+    await until(lambda: "standby" in second.output(), timeout=60)
     ana = updates.user(1001, "Ana", "es")
     server.push_update(updates.private_text(ana, "canje"))
     await until(lambda: server.calls_to("sendMessage", chat_id=1001))
     assert len(server.calls_to("getMe")) == 1  # the standby never even logged in
     assert await first.terminate() == 0
     server.push_update(updates.private_text(ana, "renovación"))
-    await until(lambda: len(server.calls_to("sendMessage", chat_id=1001)) == 2, timeout=30)
+    await until(lambda: len(server.calls_to("sendMessage", chat_id=1001)) == 2, timeout=60)
     assert "takes over" in second.output()
     assert await second.terminate() == 0
     assert len(server.calls_to("sendMessage", chat_id=1001)) == 2
@@ -99,7 +99,7 @@ async def test_an_unreachable_telegram_is_retried_with_one_line_per_attempt_unti
     env = base_env(TELEGRAM_BOT_TOKEN="123456:" + "A" * 35, DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
                    TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot")
     bot = BotProcess(env, tmp_path / "unreachable.log").start()
-    await until(lambda: "attempt 2" in bot.output(), timeout=20)
+    await until(lambda: "attempt 2" in bot.output(), timeout=60)
     assert await bot.terminate() == 0
     log = bot.output()
     assert log.count("Telegram is unreachable (attempt 1") == 1 and "Traceback" not in log

@@ -40,7 +40,7 @@ async def bot(graph, telegram, tmp_path, engine):
         yield app
 
 
-async def replies(graph, user, count: int = 1, timeout: float = 5):
+async def replies(graph, user, count: int = 1, timeout: float = 60):
     await graph.wait_for("messages", lambda c: c.recipient == user.key and c.kind != "read" and c.result,
                          count=count, timeout=timeout)
     return [m for m in graph.messages_to(user)]
@@ -72,6 +72,8 @@ async def test_questions_in_both_languages_are_answered_with_reply_buttons_and_m
     answer = (await replies(graph, ana))[-1]
     assert "renovación" in (answer.text or "").lower() or "renov" in str(answer.body).lower()
     assert delivery.message_id in graph.read_marks
+    assert delivery.message_id in graph.typing_marks   # "typing…" with the blue ticks: the bot is answering
+    assert {c.path.split("/")[1] for c in graph.calls if c.endpoint == "messages"} == {"v26.0"}  # the default
     ben = graph.user(wa_id="14155550123", name="Ben")
     await graph.send_text(ben, "I lost my resident card, what do I do?")
     await graph.wait_for("interactive", lambda c: c.recipient == ben.key and c.result)
@@ -128,7 +130,7 @@ async def test_media_outside_a_takeover_gets_the_text_only_reply(graph, bot):
 
 async def test_subscription_and_a_broadcast_inside_and_outside_the_window(graph, telegram, bot):
     inside = graph.user(wa_id="5213312345672", name="Ines")
-    outside = graph.user(wa_id="5213312345673", name="Oscar")
+    outside = graph.user(wa_id="14155550173", name="Oscar")   # a +1 (US) number
     await graph.send_text(inside, "suscribirme")
     await replies(graph, inside)
     await graph.send_text(outside, "suscribirme", timestamp=time.time() - 25 * 3600)  # his last message: 25 h ago
@@ -154,11 +156,14 @@ async def test_subscription_and_a_broadcast_inside_and_outside_the_window(graph,
     shown = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "Novedades de la firma"
                                     in c.params["text"])  # the template text they will see, on one line
     assert "Nuevo horario de citas" in shown.params["text"] and "Guadalajara" in shown.params["text"]
+    us = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "+1 (EE. UU.)" in
+                                 c.params["text"])   # Oscar, outside his window: Marketing templates never reach him
+    assert us.params["text"].startswith("⚠️ 1 de ellos") and "“inm_update”" in us.params["text"]
     confirm = await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "bcd:go" in
                                       str(c.params.get("reply_markup")))
     telegram.push_update(updates.callback(LUPITA, confirm.result, f"bcd:go:{broadcast_id}"))
     await telegram.wait_for("sendMessage", lambda c: c.chat_id == STAFF_CHAT and "terminado" in c.params["text"],
-                            timeout=10)
+                            timeout=60)
     got_inside = graph.messages_to(inside)[-1]
     assert got_inside.type == "text" and "Nuevo horario de citas" in got_inside.text
     got_outside = graph.messages_to(outside)[-1]
@@ -175,8 +180,10 @@ async def test_takeover_both_ways_with_media_and_a_reply_after_the_window_closed
     assert "WhatsApp" in card.params["text"] and "+5213312345674" in card.params["text"]
     assert "abierta hasta" in card.params["text"]
     thread = [t for t in telegram.topics(STAFF_CHAT) if not t.deleted][-1].message_thread_id
-    await graph.send_media(ana, "image", PNG, "image/png", caption="mi visa")
+    visa = await graph.send_media(ana, "image", PNG, "image/png", caption="mi visa")
     photo = await telegram.wait_for("sendPhoto", lambda c: c.chat_id == STAFF_CHAT and c.result)
+    # read, but no "typing…": the bot is not the one who answers her now
+    assert visa.message_id in graph.read_marks and visa.message_id not in graph.typing_marks
     assert photo.params["message_thread_id"] == thread and photo.params["caption"] == "mi visa"
     telegram.push_update(updates.topic_text(STAFF_CHAT, thread, LUPITA, "Hola Ana, ¿cuándo entraste?", title="F"))
     await graph.wait_for("text", lambda c: c.recipient == ana.key and c.result
@@ -302,3 +309,21 @@ async def test_a_conversation_keeps_the_thread_refers_elsewhere_and_follows_the_
         "revisará tu pregunta" in str(graph.messages_to(ana)[-1].body)
     unanswered = await bot.storage.users.unanswered(limit=10)
     assert any("sorry I don't speak Spanish" in row.text for row in unanswered)
+
+
+async def test_template_status_and_quality_webhooks_tell_the_operators(graph, bot, caplog):
+    import logging
+    caplog.set_level(logging.INFO, logger="bot.channels.whatsapp.webhook")
+    paused = await graph.send_template_status("inm_update", "es_MX", "PAUSED", other_info={
+        "title": "FIRST_PAUSE", "description": "Your template was paused for 3 hours because of low quality."})
+    await graph.send_template_status("staff_reply", "en_US", "APPROVED")
+    await graph.send_template_quality("inm_reminder", "es_MX", "GREEN", "YELLOW")
+    assert paused.status == 200 and await bot.storage.inbox.counts() == {}   # nothing to handle, only to tell
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.channels.whatsapp.webhook"]
+    assert lines == [
+        ("ERROR", "WhatsApp template inm_update (es_MX), the bot's WHATSAPP_UPDATE_TEMPLATE, is now PAUSED: "
+                  "FIRST_PAUSE; Your template was paused for 3 hours because of low quality. (operators must act: "
+                  "WhatsApp Manager > Message templates; sends with it fail meanwhile)"),
+        ("INFO", "WhatsApp template staff_reply (en_US), the bot's WHATSAPP_REPLY_TEMPLATE, is now APPROVED"),
+        ("WARNING", "WhatsApp template inm_reminder (es_MX), the bot's WHATSAPP_REMINDER_TEMPLATE, quality changed "
+                    "from GREEN to YELLOW")]

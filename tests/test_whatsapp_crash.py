@@ -35,7 +35,7 @@ async def test_kill_9_between_receipt_and_reply_loses_nothing(graph, tmp_path):
     env = env_for(graph, tmp_path / "bot.sqlite3", port)
     graph.webhook_url = f"http://127.0.0.1:{port}/whatsapp"
     first = BotProcess(env, tmp_path / "first.log").start()
-    await until(lambda: "listening for webhooks" in first.output(), timeout=20)
+    await until(lambda: "listening for webhooks" in first.output(), timeout=60)
     ana = graph.user(wa_id="5213312345677", name="Ana")
     graph.delay("messages", 30.0, times=None)  # Meta is slow today: the reply is still in flight at the kill
     delivery = await graph.send_text(ana, "perdí mi tarjeta de residente")
@@ -46,6 +46,6 @@ async def test_kill_9_between_receipt_and_reply_loses_nothing(graph, tmp_path):
     graph.clear_faults()
     second = BotProcess(env, tmp_path / "second.log").start()
     try:
-        await until(lambda: [m for m in graph.messages_to(ana) if "reposición" in str(m.body).lower()], timeout=20)
+        await until(lambda: [m for m in graph.messages_to(ana) if "reposición" in str(m.body).lower()], timeout=60)
     finally:
         assert await second.terminate() == 0

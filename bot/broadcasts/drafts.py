@@ -159,6 +159,12 @@ class Drafts:
         await self._say(where, lang, "bc.preview_channels", channels=names, templates=templates)
         for language in languages:
             await self._say(where, lang, "wa.template.update", text=whatsapp.update_parameter(draft, language))
+        if templates:  # Meta delivers no Marketing template to +1 (US) numbers; the bot cannot see the category
+            us = await self.repo.audience_silent_since(draft.audience or "subscribers", "whatsapp", cutoff,
+                                                       phone_prefix="1")
+            if us:
+                await self._say(where, lang, "bc.preview_us_numbers", count=us,
+                                template=whatsapp.settings.update_template)
 
     async def on_button(self, where: Where, lang: str, action: Parsed) -> None:
         """Buttons of the draft: one text for both, skip media, audience, send now, schedule, cancel."""

@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from typing import Awaitable, Callable
 
 from bot.languages import STAFF_LANGUAGE
 from bot.runtime.outbox import Outbox, Outcome, RecipientBlocked, Undeliverable
@@ -51,22 +52,64 @@ def controls(broadcast_id: int, status: str, texts: Texts, lang: str = STAFF_LAN
     return first, Button(texts(lang, "bc.stop"), Action.control("cancel", broadcast_id))
 
 
+class Pacer:
+    """When the next broadcast message may go: RATE a second overall, PER_CHAT_GAP between two to one chat, and
+    nothing until a rate limit's wait is over. The clock and the sleep are injectable (tests run on virtual time).
+
+    Each slot is planned from the clock's reading when it is asked for: a sleep that ends late (a loaded machine)
+    delays that message, and the sender does not then try to catch up with a burst.
+    """
+
+    def __init__(self, rate: float = RATE, per_chat_gap: float = PER_CHAT_GAP, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.interval = 1.0 / rate
+        self.per_chat_gap = per_chat_gap
+        self.clock = clock
+        self.sleep = sleep
+        self._next_slot = 0.0
+        self._hold_until = 0.0
+        self._last_to_chat: dict[str, float] = {}
+
+    def hold(self, wait: float) -> None:
+        """A rate limit: nothing goes out for `wait` seconds from now (also a turn already waiting for its slot)."""
+        self._hold_until = max(self._hold_until, self.clock() + wait)
+
+    async def turn(self, chat: str) -> float:
+        """Wait for this chat's next slot; returns the slot (a clock reading). One caller at a time."""
+        previous = self._last_to_chat.get(chat)
+        while True:
+            now = self.clock()
+            slot = max(now, self._next_slot, self._hold_until)
+            if previous is not None:
+                slot = max(slot, previous + self.per_chat_gap)
+            if slot > now:
+                await self.sleep(slot - now)
+            if self._hold_until <= slot:   # no rate limit arrived while waiting
+                break
+        self._next_slot = slot + self.interval
+        self._last_to_chat[chat] = slot
+        if len(self._last_to_chat) > 10_000:  # only the last gap matters
+            cutoff = self.clock() - self.per_chat_gap
+            self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
+        return slot
+
+
 class Broadcaster:
     def __init__(self, repo: BroadcastRepository, channels: dict[str, UserChannel], desk: StaffDesk | None,
-                 texts: Texts, outbox: Outbox, *, rate: float = RATE, window: int = WINDOW):
+                 texts: Texts, outbox: Outbox, *, rate: float = RATE, window: int = WINDOW,
+                 pacer: Pacer | None = None):
         self.repo = repo
         self.channels = channels
         self.desk = desk
         self.texts = texts
-        self.interval = 1.0 / rate
+        self.pacer = pacer or Pacer(rate)
         self.window = window
         self.lang = STAFF_LANGUAGE
         self.retry_afters = 0
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
-        self._next_slot = 0.0
-        self._last_to_chat: dict[str, float] = {}
         self._interrupt: dict[int, str] = {}
         outbox.rate_limit_listeners.append(self._rate_limited)
 
@@ -89,7 +132,7 @@ class Broadcaster:
 
     def _rate_limited(self, channel: str, wait: float) -> None:
         self.retry_afters += 1
-        self._next_slot = max(self._next_slot, time.monotonic() + wait)
+        self.pacer.hold(wait)
 
     async def pause(self, broadcast_id: int) -> bool:
         return await self._set_status(broadcast_id, "paused", allowed=("running",))
@@ -150,9 +193,9 @@ class Broadcaster:
                     after_id = max(after_id, recipient.id)
                     while len(in_flight) >= self.window:
                         await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    await self._pace(recipient.chat_id)
-                    if self._stopping or job.id in self._interrupt:
-                        break  # paused, cancelled or stopped while waiting for a slot: this one is not sent
+                    await self.pacer.turn(recipient.chat_id)
+                    if self._stopping or job.id in self._interrupt:   # paused or stopped while it waited
+                        break
                     if not await self.repo.mark_sending(recipient.id):
                         continue
                     task = asyncio.create_task(self._deliver(job, recipient))
@@ -178,20 +221,6 @@ class Broadcaster:
         await self._staff_text(job, text)
 
     # ------------------------------------------------------------------ one recipient
-    async def _pace(self, chat: str) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next_slot)
-        previous = self._last_to_chat.get(chat)
-        if previous is not None:
-            slot = max(slot, previous + PER_CHAT_GAP)
-        self._next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-        self._last_to_chat[chat] = slot
-        if len(self._last_to_chat) > 10_000:  # only the last second matters
-            cutoff = time.monotonic() - PER_CHAT_GAP
-            self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > cutoff}
-
     async def _deliver(self, job: Broadcast, recipient: Recipient) -> None:
         channel = self.channels.get(recipient.channel)
         try:

@@ -6,13 +6,17 @@ bot's writers are never blocked: in WAL mode a reader does not stop writers, and
 backup is never restarted by their commits. The copy is written to a hidden temporary file in the target's folder,
 checked (`PRAGMA quick_check`), switched to a rollback journal so it is one self-contained file, flushed to disk, and
 then renamed over PATH: PATH is either the previous file or the complete new backup, never a partial one.
+
+`python -m bot restore BACKUP` is the way back (see restore() below).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -159,3 +163,147 @@ def _size(size: int) -> str:
             return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} bytes"
+
+
+# ---------------------------------------------------------------------------------------------- restore
+@dataclass(frozen=True)
+class RestoreResult:
+    database: Path
+    skipped_updates: int          # inbox rows pending in the backup: handled by then, not handled again
+    paused_broadcasts: int
+    replaced: Path | None         # where the database that was there went
+
+    def summary(self) -> str:
+        aside = f"; the database it replaced is kept as {self.replaced}" if self.replaced else ""
+        return (f"restored {self.database}: {self.skipped_updates} update(s) that were being handled when the backup "
+                f"was taken are not answered again, {self.paused_broadcasts} running broadcast(s) paused (resume "
+                f"with /broadcasts){aside}")
+
+
+def restore(source: str | Path, database: str | Path, *, stdin=None, stamp: str | None = None) -> RestoreResult:
+    """`python -m bot restore BACKUP`: put a backup in place of DATABASE_PATH while the bot is stopped.
+
+    A backup taken while the bot ran holds the updates it was handling at that moment as 'pending' (up to 32 at
+    once, one per handling slot). The bot that made the backup answered them seconds later, so the restored copy
+    marks them 'skipped' instead of answering them again, hours or days late. A broadcast that was running is
+    paused, so staff decide whether to resume it (recipients sent after the backup would get it twice).
+    BACKUP `-` reads the file from standard input (for `docker compose run -T`).
+    """
+    from bot.runtime.instance import InstanceLock
+    from bot.storage import StorageError
+    target = _source_target(database)
+    lock = InstanceLock(target)
+    try:
+        if not lock.try_acquire():
+            raise BackupError(f"the bot is running on DATABASE_PATH={target} (pid {lock.holder()}): stop it first, "
+                              "then restore")
+    except StorageError as exc:
+        raise BackupError(str(exc)) from None
+    temp = incoming = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".restore", dir=target.parent)
+        os.close(fd)
+        temp = Path(temp_name)
+        if str(source) == "-":
+            incoming = Path(f"{temp}.in")
+            with open(incoming, "wb") as out:
+                out.write((stdin or sys.stdin.buffer).read())
+            backup_file = incoming
+        else:
+            backup_file = Path(source)
+            if not backup_file.is_file():
+                raise BackupError(f"no backup file at {backup_file}")
+            if backup_file.resolve() == target.resolve():
+                raise BackupError(f"{backup_file} is DATABASE_PATH itself: give the backup file")
+        _copy_backup(backup_file, temp)
+        skipped, paused = _settle(temp)
+        _fsync(temp)
+        os.chmod(temp, 0o600)
+        replaced = _move_aside(target, stamp or time.strftime("%Y%m%dT%H%M%S"))
+        os.replace(temp, target)
+        _fsync_folder(target.parent)
+        temp = None
+    except OSError as exc:
+        raise BackupError(f"cannot restore to {target}: {exc.strerror or exc}") from None
+    finally:
+        for leftover in (temp, incoming):
+            if leftover is not None:
+                for suffix in ("", "-journal", "-wal", "-shm"):
+                    Path(f"{leftover}{suffix}").unlink(missing_ok=True)
+        lock.release()
+    return RestoreResult(target, skipped, paused, replaced)
+
+
+def _source_target(database: str | Path) -> Path:
+    where = str(database)
+    if where == ":memory:" or where.startswith("file:"):
+        raise BackupError(f"DATABASE_PATH={where} is not a database file to restore into")
+    path = Path(database)
+    if path.is_dir():
+        raise BackupError(f"DATABASE_PATH={where} is a folder, not a database file")
+    return path
+
+
+def _copy_backup(backup_file: Path, temp: Path) -> None:
+    """The backup, checked (a bot database, intact, not from a newer release), copied into `temp`."""
+    from bot.storage import StorageError, migrations
+    from bot.storage.db import refuse_newer
+    src = dst = None
+    try:
+        src = sqlite3.connect(f"{backup_file.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        verdict = src.execute("PRAGMA quick_check").fetchone()[0]
+        if verdict != "ok":
+            raise BackupError(f"{backup_file} failed its integrity check ({verdict}); nothing was changed")
+        names = {row[0] for row in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "users" not in names:
+            raise BackupError(f"{backup_file} is not a backup of this bot's database (no users table)")
+        version = src.execute("PRAGMA user_version").fetchone()[0]
+        applied = ({row[0] for row in src.execute("SELECT version FROM schema_migrations")}
+                   if "schema_migrations" in names else set(range(1, version + 1)))
+        try:
+            refuse_newer(str(backup_file), version, applied, migrations())
+        except StorageError as exc:
+            raise BackupError(str(exc).replace("the database at DATABASE_PATH=", "the backup ")) from None
+        dst = sqlite3.connect(temp, isolation_level=None)
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot read the backup {backup_file}: {exc}") from None
+    finally:
+        for connection in (dst, src):
+            if connection is not None:
+                connection.close()
+
+
+def _settle(temp: Path) -> tuple[int, int]:
+    """In the restored copy: pending updates are skipped (answered before), running broadcasts paused."""
+    connection = sqlite3.connect(temp, isolation_level=None)
+    try:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        skipped = paused = 0
+        connection.execute("BEGIN IMMEDIATE")
+        if "inbox" in names:
+            skipped = connection.execute(
+                "UPDATE inbox SET status = 'skipped', payload = NULL, error = 'restored from a backup taken while it "
+                "was being handled', handled_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status = 'pending'"
+            ).rowcount
+        if "broadcasts" in names:
+            paused = connection.execute("UPDATE broadcasts SET status = 'paused' WHERE status = 'running'").rowcount
+        connection.execute("COMMIT")
+        return skipped, paused
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot prepare the restored copy: {exc}") from None
+    finally:
+        connection.close()
+
+
+def _move_aside(target: Path, stamp: str) -> Path | None:
+    """The database being replaced, with its -wal and -shm (a stale -wal must never meet the restored file)."""
+    aside = Path(f"{target}.replaced-{stamp}")
+    moved = False
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{target}{suffix}").exists():
+            os.replace(f"{target}{suffix}", f"{aside}{suffix}")
+            moved = True
+    return aside if moved else None

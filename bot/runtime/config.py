@@ -22,6 +22,10 @@ class ConfigError(Exception):
 WHATSAPP_REQUIRED = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET",
                      "WHATSAPP_VERIFY_TOKEN")
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
+# The Graph API version the requests name (…/v26.0/<phone number id>/messages). Meta supports each version for about
+# two years; WHATSAPP_API_VERSION moves to a newer one without a release.
+DEFAULT_GRAPH_VERSION = "v26.0"
+_GRAPH_VERSION = re.compile(r"^v?(\d{2,3})\.0$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class WhatsAppSettings:
     app_secret: str = field(repr=False)
     verify_token: str = field(repr=False)
     api_base_url: str = DEFAULT_GRAPH_URL
+    api_version: str = DEFAULT_GRAPH_VERSION
     update_template: str = "inm_update"
     reply_template: str = "staff_reply"
     reminder_template: str = "inm_reminder"
@@ -50,8 +55,14 @@ class WhatsAppSettings:
         base = (get("WHATSAPP_API_BASE_URL") or DEFAULT_GRAPH_URL).rstrip("/")
         if not base.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigError("WHATSAPP_API_BASE_URL must be an https:// URL (plain http only for 127.0.0.1 or localhost)")
+        version = get("WHATSAPP_API_VERSION") or DEFAULT_GRAPH_VERSION
+        match = _GRAPH_VERSION.match(version)
+        if match is None:
+            raise ConfigError(f"WHATSAPP_API_VERSION must be a Graph API version like {DEFAULT_GRAPH_VERSION}, "
+                              f"got {version!r}")
         return cls(get("WHATSAPP_ACCESS_TOKEN"), get("WHATSAPP_PHONE_NUMBER_ID"), get("WHATSAPP_APP_SECRET"),
-                   get("WHATSAPP_VERIFY_TOKEN"), base, get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
+                   get("WHATSAPP_VERIFY_TOKEN"), base, f"v{match.group(1)}.0",
+                   get("WHATSAPP_UPDATE_TEMPLATE") or "inm_update",
                    get("WHATSAPP_REPLY_TEMPLATE") or "staff_reply", get("WHATSAPP_REMINDER_TEMPLATE") or "inm_reminder")
 
 
@@ -71,6 +82,9 @@ class Settings:
     handoff_release_minutes: int = 120
     question_retention_days: int = 180
     reminder_hours: tuple[int, int] = (8, 21)     # Mexico City hours in which reminders may go out
+    health_inbox_minutes: int = 10                # bot/runtime/health.py: an update pending longer = stuck inbox
+    health_polling_minutes: int = 5               # no getUpdates answer for longer = Telegram polling stopped
+    health_whatsapp_failures: int = 10            # this many WhatsApp sends failed in a row = unhealthy
     whatsapp: WhatsAppSettings | None = None
 
     def __post_init__(self) -> None:
@@ -109,6 +123,9 @@ class Settings:
             handoff_release_minutes=_positive(get("HANDOFF_RELEASE_MINUTES") or "120", "HANDOFF_RELEASE_MINUTES"),
             question_retention_days=_positive(get("QUESTION_RETENTION_DAYS") or "180", "QUESTION_RETENTION_DAYS"),
             reminder_hours=_hours(get("REMINDER_HOURS") or "8-21"),
+            health_inbox_minutes=_positive(get("HEALTH_INBOX_MINUTES") or "10", "HEALTH_INBOX_MINUTES"),
+            health_polling_minutes=_positive(get("HEALTH_POLLING_MINUTES") or "5", "HEALTH_POLLING_MINUTES"),
+            health_whatsapp_failures=_positive(get("HEALTH_WHATSAPP_FAILURES") or "10", "HEALTH_WHATSAPP_FAILURES"),
             whatsapp=WhatsAppSettings.from_env(get),
         )
 

@@ -11,6 +11,8 @@ The rules, the same for answers, staff prompts, cards, relays, notices, progress
 - BLOCKED (the user blocked the bot or is gone): the on_blocked hook runs once (inactive, unsubscribed, staff told),
   then RecipientBlocked is raised. Never retried.
 - REJECTED and OUTSIDE_WINDOW: the channel refused this content; Undeliverable is raised at once, never retried.
+  A refusal that is the business's own problem (WhatsApp billing, a paused template, an expired token) is logged
+  as an error for the operators (Verdict.alert), not as a warning.
 """
 
 from __future__ import annotations
@@ -65,15 +67,18 @@ class Verdict:
     retry_after: float | None = None
     reason: str = ""
     whole_channel: bool = False      # a limit of the whole channel (WhatsApp throughput), not of one chat
+    code: int | None = None          # the channel's own error code (WhatsApp 131042, ...), kept for the records
+    alert: bool = False              # the operators must act (billing, templates, token): logged as an error
 
 
 class Undeliverable(Exception):
     """The call could not be made; the reason has been logged once."""
 
-    def __init__(self, outcome: Outcome, reason: str):
+    def __init__(self, outcome: Outcome, reason: str, code: int | None = None):
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
+        self.code = code
 
 
 class RecipientBlocked(Undeliverable):
@@ -134,7 +139,7 @@ class Outbox:
                 if rate_limited >= self.rules.rate_limited_attempts:
                     log.error("%s to %s/%s: still rate limited after %d tries", purpose.value, channel, chat,
                               rate_limited)
-                    raise Undeliverable(verdict.outcome, verdict.reason)
+                    raise Undeliverable(verdict.outcome, verdict.reason, verdict.code)
                 log.warning("%s to %s/%s: rate limited, waiting %.1f s", purpose.value, channel, chat, wait)
                 for listener in self.rate_limit_listeners:
                     listener(channel, wait)
@@ -150,7 +155,7 @@ class Outbox:
                     if purpose is not Purpose.TYPING:
                         log.error("%s to %s/%s failed %d times: %s", purpose.value, channel, chat, transient,
                                   verdict.reason)
-                    raise Undeliverable(verdict.outcome, verdict.reason)
+                    raise Undeliverable(verdict.outcome, verdict.reason, verdict.code)
                 delay = min(self.rules.max_delay, self.rules.base_delay * 2 ** (transient - 1))
                 log.warning("%s to %s/%s failed (%s); retry %d in %.1f s", purpose.value, channel, chat,
                             verdict.reason, transient, delay)
@@ -160,9 +165,12 @@ class Outbox:
                 log.info("%s to %s/%s: recipient unreachable (%s)", purpose.value, channel, chat, verdict.reason)
                 if purpose.to_user and chat is not None and self._on_blocked is not None:
                     await self._on_blocked(channel, str(chat))
-                raise RecipientBlocked(verdict.outcome, verdict.reason)
-            log.warning("%s to %s/%s refused: %s", purpose.value, channel, chat, verdict.reason)
-            raise Undeliverable(verdict.outcome, verdict.reason)
+                raise RecipientBlocked(verdict.outcome, verdict.reason, verdict.code)
+            if verdict.alert:
+                log.error("%s to %s/%s refused, operators must act: %s", purpose.value, channel, chat, verdict.reason)
+            else:
+                log.warning("%s to %s/%s refused: %s", purpose.value, channel, chat, verdict.reason)
+            raise Undeliverable(verdict.outcome, verdict.reason, verdict.code)
 
     async def _wait_if_held(self, key: tuple[str, str] | None) -> None:
         if key is None:

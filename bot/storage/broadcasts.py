@@ -85,12 +85,15 @@ class BroadcastRepository:
                                       (audience, audience))
         return {r["channel"]: r["n"] for r in rows}
 
-    async def audience_silent_since(self, audience: str, channel: str, cutoff_iso: str) -> int:
-        """How many of the audience on a channel have not written since the cutoff (WhatsApp: outside the window)."""
+    async def audience_silent_since(self, audience: str, channel: str, cutoff_iso: str, *,
+                                    phone_prefix: str | None = None) -> int:
+        """How many of the audience on a channel have not written since the cutoff (WhatsApp: outside the window);
+        with `phone_prefix`, only those whose phone number starts with it ("1": +1, US and Canada)."""
         return int(await self.db.scalar(
             f"""SELECT count(*) FROM ({_AUDIENCE}) AS a JOIN users ON users.id = a.user_id
-                WHERE a.channel = ? AND coalesce(users.last_inbound_at, '') < ?""",
-            (audience, audience, channel, cutoff_iso)) or 0)
+                WHERE a.channel = ? AND coalesce(users.last_inbound_at, '') < ?
+                  AND (? IS NULL OR substr(coalesce(users.phone, ''), 1, length(?)) = ?)""",
+            (audience, audience, channel, cutoff_iso, phone_prefix, phone_prefix, phone_prefix)) or 0)
 
     # ------------------------------------------------------------------ jobs
     async def create_draft(self, *, created_by: str, chat_id: str, thread_id: str | None, step: str) -> Broadcast:

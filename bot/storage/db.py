@@ -87,6 +87,7 @@ class Database:
         self._db = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._unsettled = False
 
     @classmethod
     async def open(cls, path: str | Path) -> "Database":
@@ -172,12 +173,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction; BEGIN IMMEDIATE so WAL readers never force a retry mid-way."""
         async with self._write_lock:
+            if self._unsettled:  # a cancelled transaction's statements may still wait in the database thread's
+                self._unsettled = False           # queue (a BEGIN among them): let them run before looking
+                await self._db.execute("SELECT 1")
             if self._db.in_transaction:  # a BEGIN cancelled mid-way earlier still ran: undo it first
                 await self._db.execute("ROLLBACK")
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, asyncio.CancelledError):
+                    self._unsettled = True
                 if self._db.in_transaction:
                     await self._db.execute("ROLLBACK")
                 raise

@@ -42,18 +42,21 @@ class FakeBotApi:
         group_rate_per_minute: int | None = 20,
         time_scale: float = 1.0,
         bot_username: str = "test_bot",
+        clock: Callable[[], float] | None = None,
     ) -> None:
         prefix = token.split(":", 1)[0]
         if ":" not in token or not prefix.isdigit():
             raise ValueError("token must look like '<bot id>:<secret>'")
         self._token = token
+        self._revoked = False
         self.strict = strict
         self.spec = Spec.load()
         self.faults = FaultInjector()
         self.state = BotState(bot_user(int(prefix), bot_username), self.faults)
         self.simulator = Simulator(self.state, self.spec)
         self.limiter: FloodLimiter | None = (
-            FloodLimiter(global_rate, per_chat_rate, group_rate_per_minute, time_scale) if enforce_limits else None
+            FloodLimiter(global_rate, per_chat_rate, group_rate_per_minute, time_scale, clock or time.monotonic)
+            if enforce_limits else None
         )
         self.calls: list[Call] = []
         self.validation_errors: list[Call] = []
@@ -134,7 +137,7 @@ class FakeBotApi:
                 # closed at shutdown): no call was made, so nothing is recorded as one Telegram would refuse.
                 return web.Response(status=499)
             params = {k: guess_json(v) for k, v in raw.items()}
-            if request.match_info["token"] != self._token:
+            if request.match_info["token"] != self._token or self._revoked:
                 raise ApiError(401, "Unauthorized", kind="auth")
             if method not in self.spec.methods:
                 raise ApiError(404, "Not Found", kind="not_found")
@@ -175,7 +178,7 @@ class FakeBotApi:
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         """Serve bytes for File.download_* (base_file_url)."""
-        if request.match_info["token"] != self._token:
+        if request.match_info["token"] != self._token or self._revoked:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         path = request.match_info["path"]
         for stored in self.state.files.values():
@@ -204,7 +207,7 @@ class FakeBotApi:
         return [c for c in self.calls if c.method.lower() == method.lower() and _matches(c, filters)]
 
     async def wait_for(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, count: int = 1, timeout: float = 5.0
+        self, method: str, predicate: Callable[[Call], bool] | None = None, count: int = 1, timeout: float = 30.0
     ) -> Call:
         """Wait until `count` matching calls exist (old ones count) and return the count-th one."""
         loop = asyncio.get_running_loop()
@@ -270,6 +273,10 @@ class FakeBotApi:
     def unblock(self, chat_id: int | str) -> None:
         """Remove every chat-scoped fault for that chat."""
         self.faults.remove_chat(chat_id)
+
+    def revoke_token(self) -> None:
+        """As @BotFather's /revoke: from now on every call with the token gets 401 Unauthorized (getUpdates too)."""
+        self._revoked = True
 
     def delay(self, method: str | None, seconds: float, times: int | None = 1) -> None:
         """Answer the next matching calls only after `seconds` (provokes client timeouts)."""

@@ -277,6 +277,11 @@ class BotState:
         """A private my_chat_member 'kicked' means the user blocked the bot: later sends get 403."""
         chat = member.get("chat") or {}
         status = (member.get("new_chat_member") or {}).get("status")
+        if chat.get("type") in ("group", "supergroup") and isinstance(chat.get("id"), int):
+            known = self.chat(chat["id"])   # the bot was added to (or left) a group: the group now exists
+            known.type = chat["type"]
+            known.title = chat.get("title") or known.title
+            known.is_forum = bool(chat.get("is_forum")) or known.is_forum
         if chat.get("type") != "private" or not isinstance(chat.get("id"), int):
             return
         self.faults.remove_chat(chat["id"])

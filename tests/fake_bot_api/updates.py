@@ -205,3 +205,17 @@ def my_chat_member_blocked(u: JSONDict, bot_id: int = BOT_ID) -> JSONDict:
         "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0},
     }
     return update("my_chat_member", payload)
+
+
+def my_chat_member_added(chat: JSONDict, by: JSONDict, status: str = "member", bot_id: int = BOT_ID) -> JSONDict:
+    """Someone adds the bot to a group (`chat` from group_chat()): status left -> member (or administrator)."""
+    bot = bot_user(bot_id)
+    new: JSONDict = {"user": bot, "status": status}
+    if status == "administrator":
+        new.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True, can_delete_messages=True,
+                   can_manage_video_chats=False, can_restrict_members=True, can_promote_members=False,
+                   can_change_info=True, can_invite_users=True, can_post_stories=False, can_edit_stories=False,
+                   can_delete_stories=False, can_manage_topics=True)
+    payload = {"chat": chat, "from": by, "date": _now(), "old_chat_member": {"user": bot, "status": "left"},
+               "new_chat_member": new}
+    return update("my_chat_member", payload)

@@ -77,6 +77,8 @@ class FakeGraphApi:
         self.sent: list[SentMessage] = []
         self.inbound_ids: set[str] = set()
         self.read_marks: list[str] = []
+        self.typing_marks: list[str] = []     # read marks that also asked for the typing indicator
+        self.pauses: list[tuple[str, str, float]] = []   # (endpoint, kind, seconds) of each latency or delay
         self.calls: list[Call] = []
         self.validation_errors: list[Call] = []
         self.internal_errors: list[BaseException] = []
@@ -248,6 +250,7 @@ class FakeGraphApi:
     async def _pause(self, endpoint: str, kind: str) -> None:
         seconds = self.latency + self.faults.take_delay(endpoint, kind)
         if seconds:
+            self.pauses.append((endpoint, kind, seconds))
             await asyncio.sleep(seconds)
 
     # POST /messages --------------------------------------------------------------------------------------------
@@ -328,6 +331,8 @@ class FakeGraphApi:
         if fault is not None:
             raise fault.error()
         self.read_marks.append(message_id)
+        if body.get("typing_indicator") is not None:   # Meta shows it until the reply, for 25 s at most
+            self.typing_marks.append(message_id)
         return {"success": True}
 
     def _usable_media(self, media_id: str) -> StoredMedia | None:
@@ -429,13 +434,13 @@ class FakeGraphApi:
                 and all(getattr(c, k) == v for k, v in filters.items())]
 
     async def wait_for(self, kind: str | None, predicate: Callable[[Call], bool] | None = None, count: int = 1,
-                       timeout: float = 5.0) -> Call:
+                       timeout: float = 30.0) -> Call:
         """Wait until `count` matching calls exist (earlier ones count) and return the count-th."""
         return await self._wait(lambda: [c for c in self.calls_to(kind) if predicate is None or predicate(c)],
                                 count, timeout, f"call(s) to {kind}", lambda: [c.summary() for c in self.calls])
 
     async def wait_for_delivery(self, predicate: Callable[[Delivery], bool] | None = None, count: int = 1,
-                                timeout: float = 5.0) -> Delivery:
+                                timeout: float = 30.0) -> Delivery:
         """Wait for webhook deliveries (e.g. the background `failed` status of an async failure)."""
         return await self._wait(lambda: [d for d in self.deliveries if predicate is None or predicate(d)],
                                 count, timeout, "webhook deliveries",
@@ -635,6 +640,19 @@ class FakeGraphApi:
         items = [GraphError(400, e, kind="state").as_status_error() if isinstance(e, int) else e
                  for e in errors or []]
         return await self.send_raw(self.business.status(wamid, status, self._stamp(timestamp), user, items))
+
+    async def send_template_status(self, name: str, language: str, event: str, *, reason: str | None = None,
+                                   other_info: JSONDict | None = None) -> Delivery:
+        """Meta's message_template_status_update webhook (APPROVED, REJECTED, PAUSED, DISABLED, FLAGGED, ...)."""
+        template_id = 1000 + sorted(self.templates).index((name, language)) if (name, language) in self.templates \
+            else 999
+        return await self.send_raw(self.business.template_status(template_id, name, language, event,
+                                                                 int(self.now()), reason, other_info))
+
+    async def send_template_quality(self, name: str, language: str, previous: str, new: str) -> Delivery:
+        """Meta's message_template_quality_update webhook (GREEN, YELLOW, RED, UNKNOWN)."""
+        return await self.send_raw(self.business.template_quality(999, name, language, previous, new,
+                                                                  int(self.now())))
 
     async def send_raw(self, payload: JSONDict | bytes, *, signature: str | None | object = _DEFAULT,
                        message_id: str | None = None) -> Delivery:

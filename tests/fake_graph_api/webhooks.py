@@ -64,6 +64,24 @@ class Business:
             item["errors"] = errors
         return self.envelope({"statuses": [item]})
 
+    def template_status(self, template_id: int, name: str, language: str, event: str, timestamp: int,
+                        reason: str | None = None, other_info: JSONDict | None = None) -> JSONDict:
+        """field message_template_status_update: a template approved, rejected, paused, disabled, ..."""
+        value: JSONDict = {"event": event, "message_template_id": template_id, "message_template_name": name,
+                           "message_template_language": language, "reason": reason or "NONE"}
+        if other_info:
+            value["other_info"] = other_info
+        return {"object": "whatsapp_business_account", "entry": [{"id": self.waba_id, "time": timestamp, "changes": [
+            {"value": value, "field": "message_template_status_update"}]}]}
+
+    def template_quality(self, template_id: int, name: str, language: str, previous: str, new: str,
+                         timestamp: int) -> JSONDict:
+        """field message_template_quality_update: GREEN, YELLOW, RED or UNKNOWN."""
+        value = {"previous_quality_score": previous, "new_quality_score": new, "message_template_id": template_id,
+                 "message_template_name": name, "message_template_language": language}
+        return {"object": "whatsapp_business_account", "entry": [{"id": self.waba_id, "time": timestamp, "changes": [
+            {"value": value, "field": "message_template_quality_update"}]}]}
+
 
 def base(wamid: str, timestamp: int, kind: str, context: JSONDict | None = None) -> JSONDict:
     message: JSONDict = {"id": wamid, "timestamp": str(timestamp), "type": kind}

@@ -28,7 +28,7 @@ from bot.channels.telegram.channel import CHANNEL
 from bot.channels.telegram.classify import classify
 from bot.channels.telegram.context import BotServices
 from bot.conversation.turn import COMMANDS
-from bot.channels.telegram.inbound import ALLOWED_UPDATES, Poller, webhook_handler
+from bot.channels.telegram.inbound import ALLOWED_UPDATES, Heartbeat, Poller, webhook_handler
 
 log = logging.getLogger(__name__)
 # httpx writes a request's headers and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
@@ -80,8 +80,9 @@ class TelegramAdapter:
     """One Telegram bot: its PTB Application, fed from the inbox, with polling or a webhook route."""
 
     def __init__(self, settings: Settings, outbox: Outbox, inbox: Inbox, *, overall_rate: float = 30,
-                 group_rate_per_minute: float = 20):
+                 group_rate_per_minute: float = 20, heartbeat: Heartbeat | None = None):
         self.settings = settings
+        self.heartbeat = heartbeat
         self.outbox = outbox
         self.inbox = inbox
         self.application = build_application(settings, overall_rate=overall_rate,
@@ -148,7 +149,7 @@ class TelegramAdapter:
         else:
             await self.outbox.deliver(Purpose.SETUP, CHANNEL, None,
                                       lambda: self.bot.delete_webhook(drop_pending_updates=False))
-            self.poller = Poller(self.bot, self.inbox)
+            self.poller = Poller(self.bot, self.inbox, self.heartbeat)
             await self.poller.start()
             log.info("Telegram: polling mode")
 

@@ -11,10 +11,10 @@ import datetime as dt
 import logging
 import sqlite3
 
-from telegram import InputFile, Message, Update
+from telegram import ChatMember, InputFile, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, ChatMemberHandler,
+                          CommandHandler, ContextTypes, MessageHandler, filters)
 
 from bot.actions import Action, Kind, parse
 from bot.broadcasts.drafts import Where
@@ -443,8 +443,72 @@ async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
+# ---------------------------------------------------------------------------------------------- finding the ids
+async def chatid_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chatid: the ids STAFF_CHAT_ID and ADMIN_USER_IDS need, from Telegram itself.
+
+    In a private chat anyone learns their own user id. In a group, the group's administrators (and staff) learn
+    its id; everyone else is refused, so the command works before STAFF_CHAT_ID is set and in any group.
+    """
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:
+        raise ApplicationHandlerStop
+    if chat.type == ChatType.PRIVATE:
+        await _say(update, context, _t(context, update, "staff.chatid_private", user_id=user.id))
+        raise ApplicationHandlerStop
+    svc = services(context)
+    allowed = await svc.gate.check(user.id) is Membership.STAFF
+    if not allowed:
+        try:
+            member = await svc.channel.call(Purpose.LOOKUP, chat.id, svc.channel.bot.get_chat_member,
+                                            chat_id=chat.id, user_id=user.id)
+        except Undeliverable:
+            member = None
+        allowed = member is not None and member.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR)
+    if not allowed:
+        await _say(update, context, _t(context, update, "staff.not_allowed"))
+        raise ApplicationHandlerStop
+    log.info("/chatid in %s %s: chat id %s, asked by user id %s", chat.type, chat.title or "", chat.id, user.id)
+    text = _t(context, update, "staff.chatid_group", chat_id=chat.id, user_id=user.id)
+    if chat.type == ChatType.GROUP:
+        text += "\n\n" + _t(context, update, "staff.chatid_basic_group")
+    await _say(update, context, text)
+    raise ApplicationHandlerStop
+
+
+async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot added to (or removed from) a group: the group's id in the log at INFO, for STAFF_CHAT_ID."""
+    change = update.my_chat_member
+    if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    chat, by = change.chat, change.from_user
+    was_in = change.old_chat_member.status not in (ChatMember.LEFT, ChatMember.BANNED)
+    is_in = change.new_chat_member.status not in (ChatMember.LEFT, ChatMember.BANNED)
+    if is_in and not was_in:
+        log.info("added to the %s %r (chat id %s, for STAFF_CHAT_ID) by user id %s", chat.type, chat.title or "",
+                 chat.id, by.id if by else "?")
+    elif was_in and not is_in:
+        log.info("removed from the %s %r (chat id %s) by user id %s", chat.type, chat.title or "", chat.id,
+                 by.id if by else "?")
+    elif change.new_chat_member.status != change.old_chat_member.status:
+        log.info("now %s in the %s %r (chat id %s)", change.new_chat_member.status, chat.type, chat.title or "",
+                 chat.id)
+
+
+async def group_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A basic group became a supergroup (e.g. topics turned on): it has a new id from now on."""
+    message = update.effective_message
+    if message is not None and message.migrate_to_chat_id:
+        staff = services(context).settings.staff_chat_id
+        log.info("the group %s became the supergroup %s%s", message.chat_id, message.migrate_to_chat_id,
+                 ": set STAFF_CHAT_ID to the new id" if staff == message.chat_id else "")
+
+
 def register(application: Application, staff_chat_id: int | None) -> None:
     group = COMMANDS_GROUP
+    application.add_handler(CommandHandler("chatid", chatid_command), group=group)
+    application.add_handler(ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=group)
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group=group)
     application.add_handler(CommandHandler("broadcast", broadcast_command), group=group)
     application.add_handler(CommandHandler("broadcasts", broadcasts_command), group=group)
     application.add_handler(CommandHandler(["unanswered", "sin_respuesta"], unanswered_command), group=group)

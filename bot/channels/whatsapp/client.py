@@ -13,7 +13,6 @@ import httpx
 
 from bot.runtime.config import WhatsAppSettings
 
-API_VERSION = "v23.0"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
 
@@ -32,7 +31,7 @@ class GraphError(Exception):
 class GraphClient:
     def __init__(self, settings: WhatsAppSettings):
         self.settings = settings
-        self.base = f"{settings.api_base_url}/{API_VERSION}"
+        self.base = f"{settings.api_base_url}/{settings.api_version}"   # WHATSAPP_API_VERSION
         self._http = httpx.AsyncClient(timeout=TIMEOUT, headers={"Authorization": f"Bearer {settings.access_token}"})
 
     async def close(self) -> None:
@@ -57,9 +56,12 @@ class GraphClient:
                                                    json=body))
         return str(result["messages"][0]["id"])
 
-    async def mark_read(self, message_id: str) -> None:
-        self._check(await self._http.post(f"{self.base}/{self.settings.phone_number_id}/messages", json={
-            "messaging_product": "whatsapp", "status": "read", "message_id": message_id}))
+    async def mark_read(self, message_id: str, *, typing: bool = False) -> None:
+        """The blue ticks on a user's message; with `typing`, also "typing…" until the reply (at most 25 s)."""
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        self._check(await self._http.post(f"{self.base}/{self.settings.phone_number_id}/messages", json=body))
 
     async def upload(self, data: bytes, mime_type: str, file_name: str = "file") -> str:
         files = {"file": (file_name, data, mime_type)}

@@ -62,6 +62,47 @@ def arrivals(body: dict) -> list[Arrival]:
     return found
 
 
+# Template webhooks (subscribe the fields message_template_status_update and message_template_quality_update in the
+# app's webhook settings): nothing to handle, but the operators must hear at once that a template the bot sends was
+# paused, disabled or rejected, or its quality dropped, instead of finding out from failed broadcasts.
+TEMPLATE_FIELDS = ("message_template_status_update", "message_template_quality_update")
+FINE_EVENTS = ("APPROVED", "PENDING", "REINSTATED", "IN_APPEAL")
+
+
+def template_notices(body: dict, settings: WhatsAppSettings) -> list[tuple[int, str]]:
+    """(log level, line) for each template status or quality change in a webhook body."""
+    used = {settings.update_template: "WHATSAPP_UPDATE_TEMPLATE", settings.reply_template: "WHATSAPP_REPLY_TEMPLATE",
+            settings.reminder_template: "WHATSAPP_REMINDER_TEMPLATE"}
+    notices = []
+    for entry in _list(body.get("entry")):
+        for change in _list(entry.get("changes")) if isinstance(entry, dict) else []:
+            if not isinstance(change, dict) or change.get("field") not in TEMPLATE_FIELDS:
+                continue
+            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            name = str(value.get("message_template_name") or "?")
+            which = f"template {name} ({value.get('message_template_language') or '?'})"
+            if name in used:
+                which += f", the bot's {used[name]},"
+            if change["field"] == "message_template_status_update":
+                event = str(value.get("event") or "?")
+                reason = value.get("reason")
+                other = value.get("other_info") if isinstance(value.get("other_info"), dict) else {}
+                why = "; ".join(str(x) for x in (reason if reason not in (None, "NONE") else None,
+                                                 other.get("title"), other.get("description")) if x)
+                line = f"WhatsApp {which} is now {event}" + (f": {why}" if why else "")
+                if event in FINE_EVENTS:
+                    notices.append((logging.INFO, line))
+                else:
+                    notices.append((logging.ERROR, line + " (operators must act: WhatsApp Manager > Message "
+                                                          "templates; sends with it fail meanwhile)"))
+            else:
+                new = str(value.get("new_quality_score") or "?")
+                line = (f"WhatsApp {which} quality changed from {value.get('previous_quality_score') or '?'} "
+                        f"to {new}")
+                notices.append((logging.WARNING if new in ("RED", "YELLOW") else logging.INFO, line))
+    return notices
+
+
 def routes(settings: WhatsAppSettings, inbox: Inbox) -> tuple:
     async def verify(request: web.Request) -> web.Response:
         challenge = verify_challenge(request.query, settings.verify_token)
@@ -79,6 +120,8 @@ def routes(settings: WhatsAppSettings, inbox: Inbox) -> tuple:
         except ValueError:
             log.warning("a signed WhatsApp webhook was not JSON; ignored")
             return web.Response(status=200)
+        for level, line in template_notices(body, settings) if isinstance(body, dict) else ():
+            log.log(level, line)
         rows = arrivals(body) if isinstance(body, dict) else []
         try:
             await inbox.receive(rows)
