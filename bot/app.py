@@ -18,7 +18,7 @@ from bot.conversation.assistant import Assistant
 from bot.broadcasts.drafts import Drafts
 from bot.broadcasts.legacy import convert_stored_texts
 from bot.broadcasts.sender import Broadcaster
-from bot.runtime.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock
 from bot.runtime.health import POLLING, HealthRules, HeartbeatWriter, check, expects_polling
 from bot.runtime.config import Settings
 from bot.conversation.turn import FrontDoor
@@ -191,7 +191,9 @@ class App:
     async def health(self):
         """The health check on this process's own database and clock (GET /healthz)."""
         assert self.storage is not None
-        return await check(self.storage.health, self.clock.now(), HealthRules.from_settings(self.settings),
+        from bot.channels.whatsapp.classify import RECIPIENT_ONLY
+        return await check(self.storage.health, self.clock.now(),
+                           HealthRules.from_settings(self.settings, RECIPIENT_ONLY),
                            polling=expects_polling(self.settings), whatsapp=self.settings.whatsapp is not None)
 
     async def _healthz(self, request: web.Request) -> web.Response:

@@ -16,7 +16,7 @@ from bot.answers.engine import Engine
 from bot.answers.examples import StaffExamples
 from bot.runtime.logs import setup_logging
 from bot.answers.plain import to_plain
-from bot.runtime.clock import Clock, SystemClock, local_today
+from bot.clock import Clock, SystemClock, local_today
 from bot.storage import Storage, StorageError
 from bot.texts import Texts, TextsError
 
@@ -184,7 +184,7 @@ async def examples(settings: Settings, *, export: bool) -> int:
 
 async def reminders(settings: Settings, *, as_json: bool) -> int:
     """Every reminder (user, channel, procedure, when, status), soonest first; read while the bot runs (WAL)."""
-    from bot.runtime.clock import MEXICO_CITY
+    from bot.clock import MEXICO_CITY
     if not Path(settings.database_path).exists():
         print(f"no database at {settings.database_path} yet")
         return 0
@@ -233,8 +233,9 @@ def restore(settings: Settings, path: str) -> int:
 
 def health(settings: Settings) -> int:
     """Exit 0 and one JSON line when healthy; exit 1 and one `unhealthy: …` line (standard error) otherwise."""
-    from bot.runtime.clock import SystemClock
+    from bot.clock import SystemClock
     from bot.runtime.health import check_database
-    report = asyncio.run(check_database(settings, SystemClock().now()))
+    from bot.channels.whatsapp.classify import RECIPIENT_ONLY
+    report = asyncio.run(check_database(settings, SystemClock().now(), RECIPIENT_ONLY))
     print(report.line(), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1

@@ -20,7 +20,7 @@ from bot.conversation.assistant import Assistant
 from bot.conversation.subscriptions import Subscriptions
 from bot.conversation.turn import FrontDoor
 from bot.handoff.service import Handoff
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
 from bot.runtime.outbox import Outcome, Purpose, RecipientBlocked
 from bot.runtime.ports import MessageRef, PlaceGone, RelayItem, StaffDesk, StaffMember
 from bot.storage import Broadcast, Storage, User

@@ -12,7 +12,7 @@ import pytest
 
 from bot.answers.plain import to_plain
 from bot.conversation.turn import Inbound, terminal_front_door
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
 
 NOW = dt.datetime(2026, 12, 1, 18, 0, tzinfo=dt.timezone.utc)
 

@@ -12,7 +12,7 @@ from bot.actions import Section
 from bot.answers.plain import to_plain
 from bot.answers.replies import Composer
 from bot.cli import check
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
 from bot.runtime.config import Settings
 from bot.texts import Texts
 

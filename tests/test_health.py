@@ -18,7 +18,8 @@ import pytest
 import pytest_asyncio
 
 from bot.app import App
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
+from bot.channels.whatsapp.classify import RECIPIENT_ONLY
 from bot.runtime.health import POLLING, HealthRules, HeartbeatWriter, check
 from bot.runtime.instance import InstanceLock
 from bot.storage import Arrival, Storage, utc_iso
@@ -31,7 +32,8 @@ from .whatsapp_bot import add_templates, whatsapp_settings
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
-RULES = HealthRules(inbox_stuck=dt.timedelta(minutes=10), polling_stale=dt.timedelta(minutes=5), failed_sends=3)
+RULES = HealthRules(inbox_stuck=dt.timedelta(minutes=10), polling_stale=dt.timedelta(minutes=5), failed_sends=3,
+                    recipient_only=RECIPIENT_ONLY)
 ANA = updates.user(1001, "Ana", "es")
 
 

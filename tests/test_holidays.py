@@ -12,7 +12,7 @@ from bot.conversation.assistant import Assistant, Visitor
 from bot.deadlines.holidays import Closure, federal_holidays, nth_monday, offices_may_be_closed
 from bot.deadlines.reminders import ReminderSender
 from bot.deadlines.service import Deadlines
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
 
 from .test_reminders import RecordingChannel
 

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from bot.conversation.assistant import Assistant, Route, Visitor
-from bot.runtime.clock import MEXICO_CITY, SettableClock
+from bot.clock import MEXICO_CITY, SettableClock
 from bot.deadlines.service import Deadlines
 from bot.runtime.outbox import Outcome, Undeliverable
 from bot.runtime.ports import MessageRef

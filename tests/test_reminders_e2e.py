@@ -15,7 +15,7 @@ import sys
 import pytest_asyncio
 
 from bot.app import App
-from bot.runtime.clock import SettableClock
+from bot.clock import SettableClock
 from tests.fake_bot_api import FakeBotApi, updates
 from tests.fake_graph_api import FakeGraphApi
 

@@ -14,7 +14,7 @@ from enum import Enum
 from bot.actions import Action, Section
 from bot.knowledge.catalogue import Answer as CatalogueAnswer
 from bot.knowledge.catalogue import Appointment, Catalogue, Entry, Fee, Item, Kind, is_placeholder
-from bot.runtime.clock import Clock, SystemClock, local_today
+from bot.clock import Clock, SystemClock, local_today
 from bot.texts import Texts
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -12,17 +11,9 @@ from typing import Iterable
 import snowballstemmer
 from rapidfuzz import fuzz
 
+from bot.folding import MAX_ANALYSED_CHARS, fold
+
 OFFTOPIC = "OFFTOPIC"
-MAX_ANALYSED_CHARS = 1000  # a 10,000-character message is answered from its opening, like a person would
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_REPEATS = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "hola"; real double letters (ll, rr, ee) survive
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents and punctuation, squeeze letters repeated three or more times."""
-    text = unicodedata.normalize("NFKD", text[:MAX_ANALYSED_CHARS])
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return _REPEATS.sub(r"\1", _NON_WORD.sub(" ", text)).strip()
 
 
 TYPO_SCORE = 88  # two words of 5+ letters within this rapidfuzz ratio count as one ("pasaprote" ~ "pasaporte")

@@ -21,7 +21,7 @@ from bot.conversation.choices import WordChoices
 from bot.conversation.subscriptions import Subscriptions
 from bot.handoff.service import Handoff, NoStaffDesk
 from bot.languages import DEFAULT_LANGUAGE, hinted_language
-from bot.runtime.clock import Clock, SystemClock
+from bot.clock import Clock, SystemClock
 from bot.runtime.ports import RelayItem
 from bot.storage import Storage, User, UserRepository
 

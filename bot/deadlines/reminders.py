@@ -13,7 +13,7 @@ import logging
 from typing import Mapping
 
 from bot.answers.engine import Engine
-from bot.runtime.clock import MEXICO_CITY, Clock, local_today
+from bot.clock import MEXICO_CITY, Clock, local_today
 from bot.runtime.outbox import Undeliverable
 from bot.runtime.ports import UserChannel
 from bot.storage import Reminder, ReminderRepository

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.knowledge.catalogue import Entry
-from bot.runtime.clock import MEXICO_CITY, Clock, local_today
+from bot.clock import MEXICO_CITY, Clock, local_today
 from bot.deadlines.dates import find_date, leftover_words, show
 from bot.answers.engine import Engine
 from bot.storage import ReminderRepository, User

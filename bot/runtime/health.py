@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bot.channels.whatsapp.classify import RECIPIENT_ONLY
 from bot.runtime.config import Settings
 from bot.storage import Database, HealthRepository, StorageError, from_utc_iso, utc_iso
 
@@ -37,11 +36,14 @@ class HealthRules:
     inbox_stuck: dt.timedelta = dt.timedelta(minutes=10)
     polling_stale: dt.timedelta = dt.timedelta(minutes=5)
     failed_sends: int = 10
+    # error codes about one recipient or message, not the account (the WhatsApp channel's, given by the caller)
+    recipient_only: frozenset[int] = frozenset()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "HealthRules":
+    def from_settings(cls, settings: Settings, recipient_only: frozenset[int] = frozenset()) -> "HealthRules":
         return cls(dt.timedelta(minutes=settings.health_inbox_minutes),
-                   dt.timedelta(minutes=settings.health_polling_minutes), settings.health_whatsapp_failures)
+                   dt.timedelta(minutes=settings.health_polling_minutes), settings.health_whatsapp_failures,
+                   recipient_only)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ async def check(repo: HealthRepository, now: dt.datetime, rules: HealthRules, *,
                                 f"(limit {_minutes(rules.polling_stale)}){why}")
     if whatsapp and rules.failed_sends > 0:
         sends = await repo.last_sends(WHATSAPP, rules.failed_sends)
-        failing = [s for s in sends if s.status == "failed" and s.code not in RECIPIENT_ONLY]
+        failing = [s for s in sends if s.status == "failed" and s.code not in rules.recipient_only]
         facts["whatsapp_last_sends_failed"] = len(failing)
         if len(sends) == rules.failed_sends and len(failing) == len(sends):
             last = sends[0]
@@ -158,7 +160,8 @@ def expects_polling(settings: Settings) -> bool:
     return bool(settings.telegram_bot_token) and not settings.webhook_url
 
 
-async def check_database(settings: Settings, now: dt.datetime) -> Health:
+async def check_database(settings: Settings, now: dt.datetime,
+                         recipient_only: frozenset[int] = frozenset()) -> Health:
     """`python -m bot health`: the bot's process, then the three conditions, from another process."""
     path = settings.database_path
     if not Path(path).is_file():
@@ -176,7 +179,7 @@ async def check_database(settings: Settings, now: dt.datetime) -> Health:
     try:
         if not await db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'heartbeats'"):
             return Health((*problems, "the database has no health tables yet: start the bot of this release once"))
-        health = await check(HealthRepository(db), now, HealthRules.from_settings(settings),
+        health = await check(HealthRepository(db), now, HealthRules.from_settings(settings, recipient_only),
                              polling=expects_polling(settings), whatsapp=settings.whatsapp is not None)
     except Exception as exc:  # noqa: BLE001 - the check must answer in one line whatever the database holds
         return Health((*problems, f"cannot read the database: {exc}"))

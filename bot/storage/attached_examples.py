@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.answers.text import fold
+from bot.folding import fold
 from bot.storage.db import Database, clean_text
 
 

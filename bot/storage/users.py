@@ -10,7 +10,7 @@ from typing import Iterable
 
 import aiosqlite
 
-from bot.answers.text import fold
+from bot.folding import fold
 from bot.storage.db import NOW, Database, clean_text
 
 log = logging.getLogger(__name__)
