@@ -2,8 +2,9 @@
 
 tests/data/*.tsv were used to tune the catalogue and thresholds (a test asserts the targets on them);
 bench/data/questions_blind2.tsv to _blind6 were blind once and have been tuned on since (README, "How
-matching works"); bench/data/questions_blind7.tsv (2026-12-01, written from the catalogue descriptions only, with
-referral labels) is the honest estimate for new questions: never tune on it, and write a new set before the next round.
+matching works"); bench/data/questions_blind7.tsv (2026-12-01) and questions_blind8.tsv (2026-12-06, 1,035 lines), written from the
+catalogue descriptions only, with referral labels, are the honest estimates for new questions: never tune on them,
+and write a new set before the next round.
 
     .venv/bin/python bench/bench_accuracy.py [SET.tsv ...]    (default: every set)
 """

@@ -1,8 +1,7 @@
 """Matching speed: mean time to match one question, on the real catalogue and on 2,000 synthetic entries.
 
 Run by hand:  .venv/bin/python bench/bench_matching.py
-Targets: under 1 ms per question on the real catalogue, under 10 ms with 2,000 entries, and the example model
-trained in under 1 s at start-up (2-core machine; tests never assert speed, a busy machine would fail them).
+Targets: under 1 ms per question on the real catalogue, under 10 ms with 2,000 entries (2-core machine).
 "Cold" is the first pass over questions the matcher has never seen (its word caches empty);
 "warm" repeats the same questions.
 """
@@ -18,10 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answers.engine import Engine, documents, model_samples  # noqa: E402
+from bot.answers.engine import Engine, documents  # noqa: E402
 from bot.answers.evaluation import read_labelled  # noqa: E402
 from bot.answers.matcher import Document, Matcher  # noqa: E402
-from bot.answers.model import ExampleModel  # noqa: E402
 from bot.answers.text import words  # noqa: E402
 
 QUESTION_FILES = sorted((ROOT / "tests/data").glob("*.tsv"))
@@ -81,14 +79,6 @@ def main() -> None:
     cold, warm, p95 = time_per_question(fresh, texts)
     print(f"real catalogue ({len(real_docs)} entries, {len(fresh._phrases)} phrases), {len(texts)} questions:")
     print(f"  cold {cold:.3f} ms/question   warm {warm:.3f} ms/question   warm p95 {p95:.3f} ms   target < 1 ms")
-    samples = model_samples(engine.catalogue)
-    runs = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        ExampleModel(samples)
-        runs.append(time.perf_counter() - t0)
-    print(f"example model: trained on {len(samples)} texts in {min(runs):.2f} s (best of 3; median "
-          f"{statistics.median(runs):.2f} s)   target < 1 s")
     t0 = time.perf_counter()
     shipped = Engine(engine.catalogue)  # lexical matcher + the intent classifier (trained weights remembered)
     print(f"lexical + classifier (built in {(time.perf_counter() - t0) * 1000:.0f} ms, "
