@@ -27,7 +27,7 @@ def main() -> None:
     engine = Engine.from_directory()
     for path in [Path(a).resolve() for a in sys.argv[1:]] or SETS:  # given sets, or every set
         rows = read_labelled(path)
-        print(f"{path.relative_to(ROOT)} ({len(rows)} lines): {evaluate(engine, rows).summary()}")
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({len(rows)} lines): {evaluate(engine, rows).summary()}")
 
 
 if __name__ == "__main__":
