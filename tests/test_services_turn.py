@@ -53,6 +53,11 @@ async def test_a_question_is_answered_with_notify_and_not_what_i_asked(engine, d
     assert turn.replies[0].buttons[-2].label == "🔔 Avísame de cambios"
 
 
+async def test_the_terminal_offers_no_notify_button_it_could_never_deliver(door):
+    turn = await door.take(Inbound("terminal", "local", text="perdí mi tarjeta de residente"))
+    assert Action.SUBSCRIBE not in actions(turn) and Action.NOT_WHAT_I_ASKED in actions(turn)
+
+
 async def test_a_follow_up_stays_on_the_procedure_under_discussion(engine, door):
     await ana_says(door, "perdí mi tarjeta de residente")
     follow_up = await ana_says(door, "¿cuánto cuesta?")

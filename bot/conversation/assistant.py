@@ -175,14 +175,15 @@ class Assistant:
             return Routed(Route.HUMAN if tokens & {"PERSON", "TALK"} else Route.ANSWER, answer)
         return Routed(Route.UNSUBSCRIBE if "UNSUBSCRIBE" in tokens else Route.SUBSCRIBE, answer)
 
-    def with_notify_button(self, reply: Reply, entry_id: str | None) -> Reply:
-        """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap, and
-        "Not what I asked" sends the question to the staff's review list."""
+    def with_notify_button(self, reply: Reply, entry_id: str | None, channel: str | None = None) -> Reply:
+        """Under an answer about a procedure or topic: "Notify me of changes" subscribes in one tap (not where
+        nothing can be delivered: the terminal), and "Not what I asked" sends the question to the staff's review."""
         if entry_id is None or entry_id in NO_NOTIFY_BUTTON:
             return reply
         t = self.engine.texts
-        buttons = (Button(t(reply.language, "button.notify"), Action.SUBSCRIBE),
-                   Button(t(reply.language, "button.not_what_i_asked"), Action.NOT_WHAT_I_ASKED))
+        notify = (Button(t(reply.language, "button.notify"), Action.SUBSCRIBE),) \
+            if channel not in CHANNELS_WITHOUT_PEOPLE else ()
+        buttons = notify + (Button(t(reply.language, "button.not_what_i_asked"), Action.NOT_WHAT_I_ASKED),)
         return Reply(reply.blocks, reply.buttons + buttons, reply.language)
 
     async def not_what_i_asked(self, visitor: Who) -> Reply:

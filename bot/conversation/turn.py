@@ -239,7 +239,7 @@ class FrontDoor:
             return self._say(turn, answer.reply)
         if first_contact and answer.kind == "none" and answer.referral is None and answer.decided_by is None:
             return self._say(turn, self.greeting(answer.language))  # "hola": the greeting (an answer still answers)
-        return self._say(turn, self.assistant.with_notify_button(answer.reply, answer.intent))
+        return self._say(turn, self.assistant.with_notify_button(answer.reply, answer.intent, known.channel))
 
     def greeting(self, lang: str) -> Reply:
         buttons = (Button(self.t(lang, "language.button_es"), Action.language("es")),
@@ -258,7 +258,7 @@ class FrontDoor:
         if argument in self.assistant.engine.catalogue.entries:
             reply = await self.assistant.act(known, Action.entry(argument), full=False)
             if reply is not None:
-                return self._say(turn, self.assistant.with_notify_button(reply, argument))
+                return self._say(turn, self.assistant.with_notify_button(reply, argument, known.channel))
         lang = known.user.language
         return self._say(turn, self.composer.simple(lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
 
@@ -333,7 +333,7 @@ class FrontDoor:
         if reply is None:
             return self._stale(turn, lang)
         if parsed.kind is Kind.ENTRY:
-            reply = self.assistant.with_notify_button(reply, parsed.value)
+            reply = self.assistant.with_notify_button(reply, parsed.value, known.channel)
         elif parsed.kind is Kind.CONTACT and known.channel != "terminal":
             reply = self.assistant.with_human_button(reply, lang)
         return self._say(turn, reply, in_place=in_place)
