@@ -169,18 +169,7 @@ class App:
         self.web.route("GET", PATH, verify)
         self.web.route("POST", PATH, receive)
         self.whatsapp_handlers = WhatsAppHandlers(storage, self.front, self.handoff, self.channels["whatsapp"])
-        channel = self.channels["whatsapp"]
-        channel.person_has = lambda chat: self.handoff.has_person_at("whatsapp", chat)
-        self.inbox.handle("whatsapp", self._whatsapp_item)
-
-    async def _whatsapp_item(self, item) -> None:
-        """One stored WhatsApp update; the channel knows whose it is (typing is shown only when the bot answers)."""
-        from bot.channels.whatsapp.channel import HANDLING
-        token = HANDLING.set(item.chat_key)
-        try:
-            await self.whatsapp_handlers.handle(item)
-        finally:
-            HANDLING.reset(token)
+        self.inbox.handle("whatsapp", self.whatsapp_handlers.handle)
 
     async def _failed_later(self, channel: str, code: int | None, error: str) -> None:
         """A message the channel accepted, then reported failed: an error for the operators when it is theirs."""

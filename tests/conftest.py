@@ -61,3 +61,42 @@ async def storage(tmp_path):
 async def repo(storage):
     """The users repository (most storage tests are about users and their questions)."""
     yield storage.users
+
+
+# The WhatsApp bot with its Telegram staff desk (a forum group with Lupita as staff), against both fake servers.
+@pytest_asyncio.fixture
+async def graph():
+    from tests.fake_graph_api import FakeGraphApi
+    from tests.whatsapp_bot import add_templates
+    async with FakeGraphApi() as fake:
+        add_templates(fake)
+        yield fake
+        fake.assert_no_validation_errors()
+
+
+@pytest_asyncio.fixture
+async def telegram():
+    from tests.telegram_helpers import server_with_staff_chat
+    from tests.whatsapp_bot import LUPITA, STAFF_CHAT
+    async with server_with_staff_chat(STAFF_CHAT, [LUPITA], forum=True) as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture
+async def bot(graph, telegram, tmp_path, engine):
+    from tests.whatsapp_bot import STAFF_CHAT, whatsapp_bot
+    async with whatsapp_bot(graph, tmp_path / "bot.sqlite3", engine, telegram, staff_chat_id=STAFF_CHAT) as app:
+        yield app
+
+
+# Recording fakes of the ports (tests/service_fakes.py) for the services' own tests.
+@pytest.fixture
+def channel(engine):
+    from tests.service_fakes import RecordingUserChannel
+    return RecordingUserChannel(engine.texts)
+
+
+@pytest.fixture
+def desk(engine):
+    from tests.service_fakes import RecordingStaffDesk
+    return RecordingStaffDesk(engine.texts)

@@ -219,3 +219,4 @@ async def a_user(storage: Storage, key: str = "1001", language: str = "es", name
                  channel: str = "telegram") -> User:
     return await storage.users.get_or_create_user(channel=channel, external_id=key, language=language,
                                                   display_name=name)
+

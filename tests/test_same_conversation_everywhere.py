@@ -11,19 +11,14 @@ import html
 import io
 import re
 
-import pytest_asyncio
-
 from bot.channels.terminal import TerminalChat
 from bot.conversation.turn import terminal_front_door
 from bot.storage import Storage
 from tests.fake_bot_api import updates
-from tests.fake_graph_api import FakeGraphApi
 
-from .telegram_helpers import buttons_of, reply_to, server_with_staff_chat
-from .whatsapp_bot import add_templates, whatsapp_bot
+from .telegram_helpers import buttons_of, reply_to
+from .whatsapp_bot import STAFF_CHAT
 
-STAFF_CHAT = -100777
-LUPITA = updates.user(900, "Lupita", "es")
 ANA_TG = updates.user(3001, "Ana", "es")
 QUESTION = "se me vence la tarjeta de residente temporal"
 FOLLOW_UP = "cuanto cuesta?"
@@ -39,26 +34,6 @@ def words(text: str) -> list[str]:
 
 def headline(text: str) -> list[str]:
     return words(text)[:8]
-
-
-@pytest_asyncio.fixture
-async def graph():
-    async with FakeGraphApi() as fake:
-        add_templates(fake)
-        yield fake
-        fake.assert_no_validation_errors()
-
-
-@pytest_asyncio.fixture
-async def telegram():
-    async with server_with_staff_chat(STAFF_CHAT, [LUPITA], forum=True) as fake:
-        yield fake
-
-
-@pytest_asyncio.fixture
-async def bot(graph, telegram, tmp_path, engine):
-    async with whatsapp_bot(graph, tmp_path / "bot.sqlite3", engine, telegram, staff_chat_id=STAFF_CHAT) as app:
-        yield app
 
 
 class OnTelegram:

@@ -8,18 +8,8 @@ import pytest
 
 from bot.handoff.messages import requested_reply
 from bot.languages import STAFF_LANGUAGE
-from tests.service_fakes import (LUPITA, MARCO, RecordingStaffDesk, RecordingUserChannel, a_user, make_handoff,
+from tests.service_fakes import (LUPITA, MARCO, RecordingStaffDesk, a_user, make_handoff,
                                  now_clock, staff_message, user_message)
-
-
-@pytest.fixture
-def channel(engine):
-    return RecordingUserChannel(engine.texts)
-
-
-@pytest.fixture
-def desk(engine):
-    return RecordingStaffDesk(engine.texts)
 
 
 @pytest.fixture

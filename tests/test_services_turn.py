@@ -8,17 +8,7 @@ from bot.actions import Action
 from bot.answers.plain import to_plain
 from bot.conversation.turn import FrontDoor, Inbound, Turn
 from bot.languages import STAFF_LANGUAGE
-from tests.service_fakes import RecordingStaffDesk, RecordingUserChannel, make_front_door, make_handoff, user_message
-
-
-@pytest.fixture
-def channel(engine):
-    return RecordingUserChannel(engine.texts)
-
-
-@pytest.fixture
-def desk(engine):
-    return RecordingStaffDesk(engine.texts)
+from tests.service_fakes import make_front_door, make_handoff, user_message
 
 
 @pytest.fixture

@@ -7,37 +7,12 @@ import datetime as dt
 import time
 
 import aiohttp
-import pytest_asyncio
 
 from tests.fake_bot_api import updates
-from tests.fake_graph_api import FakeGraphApi
 
-from .telegram_helpers import server_with_staff_chat
-from .whatsapp_bot import VERIFY_TOKEN, add_templates, whatsapp_bot
+from .whatsapp_bot import LUPITA, STAFF_CHAT, VERIFY_TOKEN
 
-STAFF_CHAT = -100321
-LUPITA = updates.user(900, "Lupita", "es")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest_asyncio.fixture
-async def graph():
-    async with FakeGraphApi() as fake:
-        add_templates(fake)
-        yield fake
-        fake.assert_no_validation_errors()
-
-
-@pytest_asyncio.fixture
-async def telegram():
-    async with server_with_staff_chat(STAFF_CHAT, [LUPITA], forum=True) as fake:
-        yield fake
-
-
-@pytest_asyncio.fixture
-async def bot(graph, telegram, tmp_path, engine):
-    async with whatsapp_bot(graph, tmp_path / "bot.sqlite3", engine, telegram, staff_chat_id=STAFF_CHAT) as app:
-        yield app
 
 
 async def replies(graph, user, count: int = 1, timeout: float = 60):

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 from bot.app import App
 from bot.runtime.config import Settings, WhatsAppSettings
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import FakeBotApi, updates
 from tests.fake_graph_api import FakeGraphApi
 
 from .telegram_helpers import TEST_TUNING, free_port
@@ -51,3 +51,8 @@ async def whatsapp_bot(graph: FakeGraphApi, database: Path, engine, telegram: Fa
         yield app
     finally:
         await app.stop()
+
+
+# The staff desk the shared fixtures use (tests/conftest.py: graph, telegram, bot).
+STAFF_CHAT = -100321
+LUPITA = updates.user(900, "Lupita", "es")

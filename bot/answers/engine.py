@@ -29,6 +29,12 @@ DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
 # Emoji that acknowledge (👍, 🙏, 👌, ❤️, 😊 …): a message of only these is a thank-you or an "ok", not a question.
 _ACK_EMOJI = set("👍🙏👌❤♥😊🙂😀😃😁☺🤝👏✅💯🥰😍🫶")
 _ASPECT_SECTIONS = {"FEE": Section.FEES, "DEADLINE": Section.FEES, "DOCS": Section.REQUIREMENTS}
+
+
+def aspect_section(aspects: Iterable[str]) -> Section | None:
+    """The section a question's aspects ask for first ("how much?" the fees, "what do I bring?" the documents)."""
+    asked = set(aspects)
+    return next((_ASPECT_SECTIONS[a] for a in ("FEE", "DOCS", "DEADLINE") if a in asked), None)
 # "do I need an appointment for the canje?": the entry's appointment badge answers first
 _ASKS_APPOINTMENT = phrase_pattern(["cita", "citas", "agendar", "agendo", "appointment", "appointments", "book",
                                     "booking"])
@@ -274,7 +280,7 @@ class Engine:
         if match.kind is MatchKind.NONE and not match.has_words:
             return self._answer(text, lang, AnswerKind.NONE, None, (), 0.0, self.composer.simple(
                 lang, "greeting.body", buttons=self.composer.menu_buttons(lang)))
-        lead = next((_ASPECT_SECTIONS[a] for a in ("FEE", "DOCS", "DEADLINE") if a in match.aspects), None)
+        lead = aspect_section(match.aspects)
         if match.kind is MatchKind.NONE and lead and last_entry in self.catalogue.entries:
             entry = self.catalogue.get(last_entry)
             return self._entry_answer(text, lang, entry, match, self.composer.section(entry, lead, lang))

@@ -38,6 +38,11 @@ class Visitor:
     display_name: str | None = None
     username: str | None = None
 
+    @property
+    def language(self) -> str:
+        """The language a new user starts in: their app's, when it is one the assistant speaks."""
+        return hinted_language(self.language_hint) or DEFAULT_LANGUAGE
+
 
 @dataclass(frozen=True)
 class Known:
@@ -83,7 +88,7 @@ class Assistant:
         self.users = users
         self.deadlines = deadlines
         self.facts = FactReader()
-        self.follow_ups = FollowUps(engine)
+        self.follow_ups = FollowUps(engine, self.facts)
 
     async def user(self, visitor: Who) -> User:
         return (await self._user_and_state(visitor))[0]
@@ -93,7 +98,7 @@ class Assistant:
             return visitor.user, visitor.state
         return await self.users.user_and_state(
             channel=visitor.channel, external_id=visitor.external_id,
-            language=hinted_language(visitor.language_hint) or DEFAULT_LANGUAGE,
+            language=visitor.language,
             display_name=visitor.display_name, username=visitor.username)
 
     async def ask(self, visitor: Who, text: str, *, full: bool, numbered: bool = False) -> Answer:

@@ -85,7 +85,8 @@ class FactReader:
             return frozenset(), None
         return self._excluded.get(document, frozenset()), self._instead.get(document)
 
-    def _says(self, folded: str, name: str) -> bool:
+    def says(self, folded: str, name: str) -> bool:
+        """Whether folded text holds one of the cue phrases called `name` ("followup.refer", "arrival.done"…)."""
         pattern = self._patterns.get(name)
         return pattern is not None and pattern.search(folded) is not None
 
@@ -93,7 +94,7 @@ class FactReader:
         folded = fold(text) if isinstance(text, str) else ""
         if not folded:
             return Facts()
-        document = next((d for d in DOCUMENTS if self._says(folded, f"document.{d}")), None)
-        arrival = PLANNED if self._says(folded, "arrival.planned") else \
-            ARRIVED if self._says(folded, "arrival.done") else None
-        return Facts(document, arrival, self._says(folded, "married.mexican"))
+        document = next((d for d in DOCUMENTS if self.says(folded, f"document.{d}")), None)
+        arrival = PLANNED if self.says(folded, "arrival.planned") else \
+            ARRIVED if self.says(folded, "arrival.done") else None
+        return Facts(document, arrival, self.says(folded, "married.mexican"))

@@ -20,7 +20,6 @@ from bot.conversation.assistant import Assistant, Known, Route, Visitor
 from bot.conversation.choices import WordChoices
 from bot.conversation.subscriptions import Subscriptions
 from bot.handoff.service import Handoff, NoStaffDesk
-from bot.languages import DEFAULT_LANGUAGE, hinted_language
 from bot.clock import Clock, SystemClock
 from bot.runtime.ports import RelayItem
 from bot.storage import Storage, User, UserRepository
@@ -41,7 +40,6 @@ class Command:
     slash: tuple[str, str]                 # the command menu's names: (Spanish, English)
     words: tuple[str, ...] = ()            # more names and plain words ("menú", "asesor", "baja")
     private: bool = False                  # not answered in a group chat
-    argument: str = ""                     # a word that stands for the command with this argument ("english")
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -151,7 +149,7 @@ class FrontDoor:
         """One turn: who it is (read once), the arrival recorded, then the person, a command, a button or a question."""
         visitor = inbound.visitor
         user, state, created = await self.users.arrival(
-            channel=inbound.channel, external_id=inbound.user_key, language=self._hinted(visitor),
+            channel=inbound.channel, external_id=inbound.user_key, language=visitor.language,
             display_name=inbound.display_name, username=inbound.username)
         if inbound.at_iso is not None and not inbound.in_group:
             await self.users.saw_message(user_id=user.id, at_iso=inbound.at_iso, phone=inbound.phone)
@@ -194,10 +192,6 @@ class FrontDoor:
         """The procedure the engine picks for `text` with no thread (None when it picks no procedure)."""
         answer = self.assistant.engine.answer(text, full=False)
         return answer.intent if answer.kind == "procedure" else None
-
-    @staticmethod
-    def _hinted(visitor: Visitor) -> str:
-        return hinted_language(visitor.language_hint) or DEFAULT_LANGUAGE
 
     @staticmethod
     def _is_human_request(inbound: Inbound) -> bool:

@@ -284,9 +284,11 @@ class Handoff:
 
     async def deliver_pending(self, user: User) -> int:
         """The user wrote again (their window is open): deliver the replies kept for them, in order."""
-        pending = await self.handoffs.pending_for(user.id)
         channel = self.channels.get(user.channel)
-        if not pending or channel is None or self.desk is None:
+        if channel is None or self.desk is None:   # nothing could have been kept for later: no query
+            return 0
+        pending = await self.handoffs.pending_for(user.id)
+        if not pending:
             return 0
         delivered = 0
         for row in pending:

@@ -65,21 +65,32 @@ def backup(database: str | Path, target: str | Path, *, pages: int = PAGES_PER_S
         os.replace(temp, destination)
         _fsync_folder(destination.parent)
     except BaseException:
-        for leftover in (temp, Path(f"{temp}-journal"), Path(f"{temp}-wal"), Path(f"{temp}-shm")):
-            leftover.unlink(missing_ok=True)
+        _remove_with_sidecars(temp)
         raise
     return BackupResult(destination, destination.stat().st_size, tables)
 
 
-def _source(database: str | Path) -> Path:
+def _remove_with_sidecars(database: Path) -> None:
+    """A database file that is not to stay, with its journal, WAL and shared-memory files."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _database_file(database: str | Path, use: str) -> Path:
+    """DATABASE_PATH as a file path, refused (in one line saying why) when it names no file: `use` says for what."""
     where = str(database)
     if where == ":memory:" or where.startswith("file:"):
-        raise BackupError(f"DATABASE_PATH={where} is not a database file that can be backed up")
+        raise BackupError(f"DATABASE_PATH={where} is not a database file {use}")
     path = Path(database)
     if path.is_dir():
         raise BackupError(f"DATABASE_PATH={where} is a folder, not a database file")
+    return path
+
+
+def _source(database: str | Path) -> Path:
+    path = _database_file(database, "that can be backed up")
     if not path.is_file():
-        raise BackupError(f"no database at DATABASE_PATH={where} (nothing to back up)")
+        raise BackupError(f"no database at DATABASE_PATH={database} (nothing to back up)")
     return path
 
 
@@ -191,7 +202,7 @@ def restore(source: str | Path, database: str | Path, *, stdin=None, stamp: str 
     """
     from bot.runtime.instance import InstanceLock
     from bot.storage import StorageError
-    target = _source_target(database)
+    target = _database_file(database, "to restore into")
     lock = InstanceLock(target)
     try:
         if not lock.try_acquire():
@@ -229,20 +240,9 @@ def restore(source: str | Path, database: str | Path, *, stdin=None, stamp: str 
     finally:
         for leftover in (temp, incoming):
             if leftover is not None:
-                for suffix in ("", "-journal", "-wal", "-shm"):
-                    Path(f"{leftover}{suffix}").unlink(missing_ok=True)
+                _remove_with_sidecars(leftover)
         lock.release()
     return RestoreResult(target, skipped, paused, replaced)
-
-
-def _source_target(database: str | Path) -> Path:
-    where = str(database)
-    if where == ":memory:" or where.startswith("file:"):
-        raise BackupError(f"DATABASE_PATH={where} is not a database file to restore into")
-    path = Path(database)
-    if path.is_dir():
-        raise BackupError(f"DATABASE_PATH={where} is a folder, not a database file")
-    return path
 
 
 def _copy_backup(backup_file: Path, temp: Path) -> None:

@@ -8,7 +8,6 @@ switch to WHATSAPP_UPDATE_TEMPLATE, and other messages are refused here as OUTSI
 from __future__ import annotations
 
 import datetime as dt
-from contextvars import ContextVar
 from typing import Awaitable, Callable
 
 from bot.broadcasts.content import body_of, compose
@@ -32,9 +31,6 @@ MEDIA = {"photo": ("image", WHATSAPP_LIMITS.image_types, WHATSAPP_LIMITS.image_b
          "voice": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
          "audio": ("audio", WHATSAPP_LIMITS.audio_types, WHATSAPP_LIMITS.audio_bytes),
          "video": ("video", WHATSAPP_LIMITS.video_types, WHATSAPP_LIMITS.video_bytes)}
-# The chat whose stored update is being handled in this task (set around each WhatsApp inbox item, bot/app.py):
-# mark_read() shows "typing…" only when the bot itself will answer that chat.
-HANDLING: ContextVar[str | None] = ContextVar("whatsapp_handling", default=None)
 
 
 class WhatsAppUserChannel:
@@ -52,7 +48,6 @@ class WhatsAppUserChannel:
         self.settings = settings
         self.fetch_file = fetch_file
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
-        self.person_has: Callable[[str], bool] = lambda chat: False   # a staff member has the chat (handoff)
 
     # ------------------------------------------------------------------ addressing and the window
     @staticmethod
@@ -186,10 +181,7 @@ class WhatsAppUserChannel:
         return await self._post(Purpose.NOTICE, user, {"type": "template", "template": {
             "name": self.settings.reply_template, "language": {"code": TEMPLATE_LANGUAGE.get(language, "es_MX")}}})
 
-    async def mark_read(self, wamid: str, *, typing: bool | None = None) -> None:
-        """The read receipt, with WhatsApp's typing indicator (shown until the reply, 25 s at most) when the bot is
-        answering; by default that is whenever the chat being handled is not with a staff member."""
-        if typing is None:
-            chat = HANDLING.get()
-            typing = chat is not None and not self.person_has(chat)
+    async def mark_read(self, wamid: str, *, typing: bool = False) -> None:
+        """The read receipt, with WhatsApp's typing indicator (shown until the reply, 25 s at most) when the bot
+        itself is about to answer (not while a staff member has the chat)."""
         await self.outbox.quietly(Purpose.ACK, CHANNEL, None, lambda: self.client.mark_read(wamid, typing=typing))

@@ -65,7 +65,7 @@ class WhatsAppHandlers:
             # known by phone until now; Meta now also gives the business-scoped id: one person, one history
             await users.rekey(channel=CHANNEL, old=wa_id, new=key, phone=wa_id)
             await self.handoff.reload()
-        await self.channel.mark_read(message.wamid)
+        await self.channel.mark_read(message.wamid, typing=not self.handoff.has_person_at(CHANNEL, key))
         text = message.text if message.kind is Kind.TEXT else None
         action = message.choice_id if message.kind in (Kind.BUTTON, Kind.LIST) else None
         turn = await self.front.take(FrontInbound(
