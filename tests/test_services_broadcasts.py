@@ -14,19 +14,9 @@ from bot.broadcasts.sender import Broadcaster
 from bot.conversation.assistant import Assistant
 from bot.conversation.subscriptions import Subscriptions
 from bot.runtime.outbox import Outbox
-from tests.service_fakes import LUPITA, STAFF_CHAT, WAIT, RecordingStaffDesk, RecordingUserChannel, a_user
+from tests.service_fakes import LUPITA, STAFF_CHAT, WAIT, RecordingStaffDesk, a_user
 
 HERE = Where(STAFF_CHAT)
-
-
-@pytest.fixture
-def channel(engine):
-    return RecordingUserChannel(engine.texts)
-
-
-@pytest.fixture
-def desk(engine):
-    return RecordingStaffDesk(engine.texts)
 
 
 def make_broadcaster(engine, storage, channel, desk, window: int = 8) -> Broadcaster:
